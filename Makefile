@@ -1,0 +1,103 @@
+# Loads: build, test, install.  `make V=1` shows full commands.
+#
+#   make            build build/loads-runner and build/loads-echo
+#   make test       the whole suite (unit + end-to-end); TEST=name runs one
+#   make asan       the same build with ASan + UBSan and the ucontext switch,
+#                   into build-asan/; `make asan test` runs the suite under it
+#   make install    PREFIX=/usr/local by default (DESTDIR honoured)
+#   make deps       install missing Debian packages (scripts/deps)
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+VERSION := 0.1.0
+
+CC      ?= cc
+PKGS    := libcurl libuv libwebsockets
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wno-format-truncation -Werror
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
+           -DLOADS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+LIBS    := -lcurl -luv -lwebsockets -lncursesw -ldl -lm -lpthread -lrt
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Everything but the programs' main files goes into every program.
+CORE_SRCS   := $(sort $(wildcard shm/*.c worker/*.c tui/*.c)) \
+               $(filter-out runner/main.c,$(sort $(wildcard runner/*.c)))
+CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS   := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+DEPS        := $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/runner/main.d \
+               $(BUILD)/examples/echo_server.d
+
+.PHONY: all deps test unit e2e asan install uninstall clean format lint bench
+all: deps-check $(BUILD)/loads-runner $(BUILD)/loads-echo $(BUILD)/unit-tests
+
+# deps-check is cheap when everything is there; `make deps` forces it.
+deps-check:
+	$(Q)scripts/deps --check-or-install
+deps:
+	$(Q)scripts/deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The runner exports the public API (loads_*) so that test modules, built
+# as shared objects without any library, resolve it when loaded.
+$(BUILD)/loads-runner: $(BUILD)/runner/main.o $(CORE_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+
+$(BUILD)/loads-echo: $(BUILD)/examples/echo_server.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lwebsockets -luv
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+
+test: all
+	$(Q)BUILD=$(BUILD) tests/run $(TEST)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DLOADS_UCONTEXT" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" $(filter-out asan,$(MAKECMDGOALS))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/loads-runner $(DESTDIR)$(PREFIX)/bin/loads-runner
+	install -m 644 include/loads.h $(DESTDIR)$(PREFIX)/include/loads.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	  scripts/loads.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/loads-runner $(DESTDIR)$(PREFIX)/include/loads.h \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
+
+format:
+	clang-format -i include/*.h runner/*.[ch] worker/*.[ch] shm/*.[ch] \
+	  tui/*.[ch] examples/*.c tests/unit/*.[ch]
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
+	  runner worker shm tui examples
+	clang-tidy --quiet $(CORE_SRCS) runner/main.c -- $(CFLAGS)
+
+bench: all
+	scripts/bench
+
+clean:
+	rm -rf build build-asan
+
+-include $(DEPS)

@@ -1,0 +1,166 @@
+/*
+ * loads.h - the one header a Loads test includes.
+ *
+ * A test is a C function registered with LOADS_TEST(Suite, name).  It runs
+ * inside a virtual user (VU) and calls a blocking-style API: loads_get()
+ * returns when the response has arrived, but underneath only the VU waits;
+ * the worker's event loop runs the other VUs meanwhile.  Never call sleep(3)
+ * or other blocking calls in a test: use loads_sleep().
+ *
+ *     #include <loads.h>
+ *
+ *     LOADS_TEST(TestWebSite, test_something)
+ *     {
+ *         loads_response *r = loads_get(t, "/");
+ *         loads_assert(t, loads_contains(r, "Search"), "no Search in body");
+ *     }
+ *
+ * Outcomes, as in Python's unittest:
+ *   - Failure: a loads_assert() whose condition is false.  The test stops
+ *     there; its message is counted and shown in the summary.
+ *   - Error: a transport error (connection refused, timeout, bad URL...),
+ *     or a crash.  Request functions never return NULL: on a transport
+ *     error the test stops there as an Error with curl's message.
+ *   - Success: the test function returned.
+ *
+ * Sessions: each VU owns one HTTP session for its whole life, like a
+ * Requests Session: connections are kept alive and reused between its
+ * requests, and a cookie set by a response is sent with its next requests.
+ * VUs never share connections or cookies.
+ *
+ * Memory: responses belong to the test run and are freed when the test
+ * function returns (or stops); do not keep them across runs.
+ *
+ * Build a test module by hand with
+ *     cc -shared -fPIC example.c $(pkg-config --cflags --libs loads) -o example.so
+ * or let loads-runner compile example.c for you.
+ */
+#ifndef LOADS_H
+#define LOADS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The running test: its VU, session and outcome.  Passed to every call. */
+typedef struct loads_test loads_test;
+
+/* A response: status, headers, body.  Owned by the test run. */
+typedef struct loads_response loads_response;
+
+/* ---------------------------------------------------------------- tests */
+
+/*
+ * LOADS_TEST(Suite, name) { ... } defines the test Suite.name; inside its
+ * body the running test is `t`.  LOADS_SETUP(Suite) and LOADS_TEARDOWN(Suite)
+ * optionally run before and after each test of the suite, in the same VU;
+ * a failing setUp skips the test, and tearDown runs whenever setUp passed.
+ */
+#define LOADS_TEST(suite, name) LOADS__DEFINE(suite, name, LOADS__KIND_TEST)
+#define LOADS_SETUP(suite)      LOADS__DEFINE(suite, setUp, LOADS__KIND_SETUP)
+#define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN)
+
+/* ------------------------------------------------------------- requests */
+
+/*
+ * Sends a request and returns its response.  url is either absolute
+ * ("http://127.0.0.1:8080/x") or relative to --server-url ("/x").  headers
+ * is NULL or a NULL-terminated array of "Name: value" strings.  body may be
+ * NULL.  On a transport error the test stops as an Error.
+ */
+loads_response *loads_request(loads_test *t, const char *method, const char *url,
+                              const char *const *headers, const void *body,
+                              size_t body_len);
+
+/* GET url. */
+loads_response *loads_get(loads_test *t, const char *url);
+
+/* POST url with a body of the given Content-Type (NULL: form-encoded). */
+loads_response *loads_post(loads_test *t, const char *url, const char *content_type,
+                           const void *body, size_t body_len);
+
+/* The server URL given with --server-url ("" when none was given). */
+const char *loads_server_url(const loads_test *t);
+
+/* ------------------------------------------------------------ responses */
+
+/* The HTTP status code, for example 200. */
+int loads_status(const loads_response *r);
+
+/*
+ * The value of the first header called name (case-insensitive), without
+ * leading blanks or the line end; NULL when there is none.
+ */
+const char *loads_header(const loads_response *r, const char *name);
+
+/* The body, always followed by a NUL byte; and its length in bytes. */
+const char *loads_body(const loads_response *r);
+size_t loads_body_len(const loads_response *r);
+
+/* Seconds from sending the request to the last byte of the response. */
+double loads_elapsed(const loads_response *r);
+
+/* 1 when the body contains the string needle, else 0. */
+int loads_contains(const loads_response *r, const char *needle);
+
+/* ------------------------------------------------------------- outcomes */
+
+/*
+ * When cond is false, stops the test as a Failure with a printf-style
+ * message.  cond is evaluated once.
+ */
+#define loads_assert(t, cond, ...)                                                 \
+    do {                                                                           \
+        if (!(cond))                                                               \
+            loads__fail((t), __FILE__, __LINE__, __VA_ARGS__);                     \
+    } while (0)
+
+/* Stops the test as a Failure (unconditionally). */
+#define loads_fail(t, ...) loads__fail((t), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ---------------------------------------------------------------- misc */
+
+/* Adds 1 (or n) to the custom counter called name, shown in the summary. */
+void loads_incr_counter(loads_test *t, const char *name);
+void loads_add_counter(loads_test *t, const char *name, long n);
+
+/* Waits this many seconds (think time) without blocking the other VUs. */
+void loads_sleep(loads_test *t, double seconds);
+
+/* This VU's number: 0-based, unique within a cycle of the run. */
+int loads_user(const loads_test *t);
+
+/* ------------------------------------------------------------ internals */
+/* Used by the macros above; not part of the API. */
+
+enum { LOADS__KIND_TEST, LOADS__KIND_SETUP, LOADS__KIND_TEARDOWN };
+
+struct loads__def {
+    const char *suite;             /* suite name */
+    const char *name;              /* test name, or setUp / tearDown */
+    int kind;                      /* LOADS__KIND_* */
+    void (*fn)(loads_test *t);     /* the body */
+    struct loads__def *next;       /* registration list, for the runner */
+};
+
+void loads__register(struct loads__def *def);
+void loads__fail(loads_test *t, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5), noreturn));
+
+#define LOADS__DEFINE(suite, name, kind)                                           \
+    static void loads__fn_##suite##_##name(loads_test *t);                         \
+    __attribute__((constructor)) static void loads__reg_##suite##_##name(void)     \
+    {                                                                              \
+        static struct loads__def def = {#suite, #name, kind,                       \
+                                        loads__fn_##suite##_##name, NULL};         \
+        loads__register(&def);                                                     \
+    }                                                                              \
+    static void loads__fn_##suite##_##name(loads_test *t)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOADS_H */

@@ -1,0 +1,497 @@
+/*
+ * The command line and the --config file, and the parsers of the specs
+ * they carry (users, hits, durations, URLs).  Every mistake becomes one
+ * line that says what to fix.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runner/runner.h"
+
+static const char usage[] =
+    "Usage: loads-runner TEST [options]\n"
+    "\n"
+    "Runs TEST, a dotted name: module.Suite.test (one test) or module.Suite\n"
+    "(every test of the suite).  The module is module.so, or module.c compiled\n"
+    "on the fly, in the current directory or a directory of LOADS_PATH.\n"
+    "\n"
+    "Options:\n"
+    "  --server-url URL     base of relative URLs (alias --server_url)\n"
+    "  -u, --users N[:N..]  concurrent virtual users; N:N:N runs cycles (default 1)\n"
+    "  -c, --hits N[:N..]   runs of the test per user, in turn (default 1)\n"
+    "  -d, --duration D     run for a duration instead (30s, 5m, 2h, 1h30m)\n"
+    "  -w, --workers N      worker processes (default: one per core, at most users)\n"
+    "      --ramp-up S      spread the start of a cycle's users over S seconds\n"
+    "      --timeout S      bound on connect and each whole request (default 30)\n"
+    "      --grace S        time a running test gets to finish after the end of a\n"
+    "                       duration or a stop (default 5)\n"
+    "      --max-body BYTES response body kept per request (default 16777216);\n"
+    "                       the rest is received and counted, not stored\n"
+    "      --config FILE    read options from the [loads] section of an INI file;\n"
+    "                       options on the command line win\n"
+    "  -q, --quiet          print only the summary\n"
+    "      --no-tui         no dashboard, even on a terminal\n"
+    "      --output FORMAT  text (default) or json\n"
+    "      --json FILE      also write the JSON summary to FILE\n"
+    "      --version        print the version and exit\n"
+    "  -h, --help           print this help and exit\n"
+    "\n"
+    "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
+    "2 bad usage or setup (the reason is printed on stderr).\n";
+
+enum {
+    OPT_SERVER_URL = 256,
+    OPT_RAMP_UP,
+    OPT_TIMEOUT,
+    OPT_GRACE,
+    OPT_MAX_BODY,
+    OPT_CONFIG,
+    OPT_NO_TUI,
+    OPT_OUTPUT,
+    OPT_JSON,
+    OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+    {"server-url", required_argument, NULL, OPT_SERVER_URL},
+    {"server_url", required_argument, NULL, OPT_SERVER_URL},
+    {"users", required_argument, NULL, 'u'},
+    {"hits", required_argument, NULL, 'c'},
+    {"duration", required_argument, NULL, 'd'},
+    {"workers", required_argument, NULL, 'w'},
+    {"ramp-up", required_argument, NULL, OPT_RAMP_UP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"quiet", no_argument, NULL, 'q'},
+    {"no-tui", no_argument, NULL, OPT_NO_TUI},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------------ spec parsers */
+
+/* Parses a whole decimal number in [min, max]; nothing may follow it. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+/* Parses "N" or "N:N:N" into at most SHM_MAX_CYCLES values in [1, max]. */
+static int parse_cycles(const char *s, uint64_t max, uint64_t *out, uint32_t *n)
+{
+    char buf[256], *tok, *save = NULL;
+
+    if (strlen(s) >= sizeof(buf) || !*s)
+        return -EINVAL;
+    strcpy(buf, s);
+    *n = 0;
+    if (buf[strlen(buf) - 1] == ':' || buf[0] == ':' || strstr(buf, "::"))
+        return -EINVAL;
+    for (tok = strtok_r(buf, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+        if (*n == SHM_MAX_CYCLES || parse_uint(tok, 1, max, &out[*n]) < 0)
+            return -EINVAL;
+        (*n)++;
+    }
+    return *n ? 0 : -EINVAL;
+}
+
+int runner_parse_users(const char *s, uint32_t *out, uint32_t *n)
+{
+    uint64_t v[SHM_MAX_CYCLES];
+    int rc = parse_cycles(s, 1000000, v, n);
+
+    for (uint32_t i = 0; rc == 0 && i < *n; i++)
+        out[i] = (uint32_t)v[i];
+    return rc;
+}
+
+int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n)
+{
+    return parse_cycles(s, UINT64_C(1000000000000), out, n);
+}
+
+/*
+ * Parses a duration: a sequence of number+unit (s, m, h, d), such as 30s,
+ * 5m, 1h30m, or a bare number of seconds.  Blanks and other words are
+ * refused so that "5 minutes" is a clear error, not 5 seconds.
+ */
+int runner_parse_duration(const char *s, uint64_t *us)
+{
+    uint64_t total = 0;
+
+    if (!*s)
+        return -EINVAL;
+    while (*s) {
+        char *end;
+        double v;
+        uint64_t unit;
+
+        if (!isdigit((unsigned char)*s))
+            return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno || end == s || !isfinite(v))
+            return -EINVAL;
+        switch (*end) {
+        case '\0':
+            unit = 1000000;
+            break;
+        case 's':
+            unit = 1000000;
+            end++;
+            break;
+        case 'm':
+            unit = 60 * UINT64_C(1000000);
+            end++;
+            break;
+        case 'h':
+            unit = 3600 * UINT64_C(1000000);
+            end++;
+            break;
+        case 'd':
+            unit = 86400 * UINT64_C(1000000);
+            end++;
+            break;
+        default:
+            return -EINVAL;
+        }
+        if (v * (double)unit > 366.0 * 86400e6)
+            return -EINVAL;
+        total += (uint64_t)(v * (double)unit);
+        s = end;
+    }
+    if (total == 0)
+        return -EINVAL;
+    *us = total;
+    return 0;
+}
+
+/* Checks that s is an http:// or https:// URL with a host. */
+int runner_parse_url(const char *s, char *err, size_t errlen)
+{
+    const char *host;
+
+    if (strncasecmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else {
+        snprintf(err, errlen, "invalid --server-url '%s': use http://HOST[:PORT] "
+                              "or https://HOST[:PORT]", s);
+        return -EINVAL;
+    }
+    if (!*host || *host == '/' || *host == ':' || strpbrk(s, " \t\r\n")) {
+        snprintf(err, errlen, "invalid --server-url '%s': no host, use "
+                              "http://HOST[:PORT]", s);
+        return -EINVAL;
+    }
+    if (strlen(s) >= SHM_URL_LEN) {
+        snprintf(err, errlen, "invalid --server-url: longer than %d characters",
+                 SHM_URL_LEN - 1);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_seconds(const char *s, double max, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
+{
+    uint64_t users = 0, hits = 0;
+
+    if (o->duration_us)
+        return 0;
+    for (uint32_t i = 0; i < o->nusers; i++)
+        users += o->users[i];
+    for (uint32_t i = 0; i < o->nhits; i++)
+        hits += o->hits[i];
+    return users * hits * ntests;
+}
+
+/* ------------------------------------------------------------------ options */
+
+/*
+ * Applies one option by its long name (from the command line or the
+ * config file).  Returns 0, or -EINVAL with a reason in err.
+ */
+static int set_option(struct runner_opts *o, int id, const char *name, const char *v,
+                      char *err, size_t errlen)
+{
+    uint64_t n;
+
+    switch (id) {
+    case OPT_SERVER_URL:
+        if (runner_parse_url(v, err, errlen) < 0)
+            return -EINVAL;
+        snprintf(o->server_url, sizeof(o->server_url), "%s", v);
+        return 0;
+    case 'u':
+        if (runner_parse_users(v, o->users, &o->nusers) == 0)
+            return 0;
+        snprintf(err, errlen, "invalid --users '%s': use a number of users from 1, "
+                              "or cycles such as 10:20:30", v);
+        return -EINVAL;
+    case 'c':
+        if (runner_parse_hits(v, o->hits, &o->nhits) == 0)
+            return 0;
+        snprintf(err, errlen, "invalid --hits '%s': use a number of runs from 1, "
+                              "or cycles such as 10:20", v);
+        return -EINVAL;
+    case 'd':
+        if (runner_parse_duration(v, &o->duration_us) == 0)
+            return 0;
+        snprintf(err, errlen, "invalid --duration '%s': use a number with a unit, "
+                              "such as 30s, 5m, 2h or 1h30m", v);
+        return -EINVAL;
+    case 'w':
+        if (parse_uint(v, 1, SHM_MAX_WORKERS, &n) == 0) {
+            o->workers = (uint32_t)n;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --workers '%s': use a number from 1 to %d", v,
+                 SHM_MAX_WORKERS);
+        return -EINVAL;
+    case OPT_RAMP_UP:
+        if (parse_seconds(v, 86400, &o->ramp_up) == 0)
+            return 0;
+        break;
+    case OPT_TIMEOUT:
+        if (parse_seconds(v, 86400, &o->timeout) == 0 && o->timeout > 0)
+            return 0;
+        break;
+    case OPT_GRACE:
+        if (parse_seconds(v, 86400, &o->grace) == 0)
+            return 0;
+        break;
+    case OPT_MAX_BODY:
+        if (parse_uint(v, 0, SIZE_MAX / 2, &n) == 0) {
+            o->max_body = (size_t)n;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --max-body '%s': use a number of bytes", v);
+        return -EINVAL;
+    case 'q':
+        o->quiet = 1;
+        return 0;
+    case OPT_NO_TUI:
+        o->no_tui = 1;
+        return 0;
+    case OPT_OUTPUT:
+        if (strcmp(v, "text") == 0 || strcmp(v, "json") == 0) {
+            o->output = strcmp(v, "json") == 0 ? RUNNER_JSON : RUNNER_TEXT;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --output '%s': use text or json", v);
+        return -EINVAL;
+    case OPT_JSON:
+        snprintf(o->json_file, sizeof(o->json_file), "%s", v);
+        return 0;
+    }
+    snprintf(err, errlen, "invalid --%s '%s': use a number of seconds from 0%s", name, v,
+             id == OPT_TIMEOUT ? " (above 0)" : "");
+    return -EINVAL;
+}
+
+static const struct option *find_option(const char *name)
+{
+    for (const struct option *opt = long_options; opt->name; opt++)
+        if (strcmp(opt->name, name) == 0)
+            return opt;
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+/*
+ * Reads the [loads] section of an INI file: "name = value" lines, names as
+ * the long options (server_url or server-url), '#' and ';' comments.
+ * Flags take yes/no, true/false or 1/0.
+ */
+static int read_config(struct runner_opts *o, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int lineno = 0, in_loads = 0, rc = 0;
+
+    if (!f) {
+        snprintf(err, errlen, "cannot read --config %s: %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        char *s = trim(line), *eq, *key, *val;
+        const struct option *opt;
+
+        lineno++;
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            in_loads = strcmp(s, "[loads]") == 0;
+            continue;
+        }
+        if (!in_loads)
+            continue;
+        eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'name = value'", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
+        *eq = '\0';
+        key = trim(s);
+        val = trim(eq + 1);
+        for (char *p = key; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        opt = find_option(key);
+        if (!opt || opt->val == OPT_CONFIG || opt->val == 'h' || opt->val == OPT_VERSION) {
+            snprintf(err, errlen, "%s:%d: unknown option '%s'", path, lineno, key);
+            rc = -EINVAL;
+            break;
+        }
+        if (opt->has_arg == no_argument) {
+            if (strcasecmp(val, "no") == 0 || strcasecmp(val, "false") == 0 ||
+                strcmp(val, "0") == 0)
+                continue;
+            if (strcasecmp(val, "yes") && strcasecmp(val, "true") && strcmp(val, "1")) {
+                snprintf(err, errlen, "%s:%d: %s takes yes or no", path, lineno, key);
+                rc = -EINVAL;
+                break;
+            }
+        }
+        rc = set_option(o, opt->val, key, val, err, errlen);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Names the option that getopt stopped on, for an error line. */
+static void bad_option(char **argv, int optopt_, char *err, size_t errlen)
+{
+    const char *arg = argv[optind - 1];
+
+    if (optopt_ && strncmp(arg, "--", 2) != 0)
+        snprintf(err, errlen, "option -%c %s; see --help", optopt_,
+                 strchr("ucdw", optopt_) ? "needs a value" : "is unknown");
+    else if (strchr(arg, '=') == NULL && find_option(arg + 2))
+        snprintf(err, errlen, "option %s needs a value; see --help", arg);
+    else
+        snprintf(err, errlen, "unknown option %s; see --help", arg);
+}
+
+int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
+                      size_t errlen)
+{
+    int c, idx;
+
+    memset(o, 0, sizeof(*o));
+    o->timeout = 30;
+    o->grace = 5;
+    o->max_body = 16u << 20;
+
+    /* The config file first, so that the command line wins. */
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+        if (path && read_config(o, path, err, errlen) < 0)
+            return -EINVAL;
+    }
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "u:c:d:w:qh", long_options, &idx)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        case OPT_VERSION:
+            printf("loads-runner %s\n", LOADS_VERSION);
+            return 1;
+        case OPT_CONFIG:
+            break;
+        case '?':
+        case ':':
+            bad_option(argv, optopt, err, errlen);
+            return -EINVAL;
+        default: {
+            const char *name = "";
+
+            for (const struct option *opt = long_options; opt->name; opt++)
+                if (opt->val == c)
+                    name = opt->name;
+            if (set_option(o, c, name, optarg ? optarg : "", err, errlen) < 0)
+                return -EINVAL;
+        }
+        }
+    }
+    if (optind >= argc) {
+        snprintf(err, errlen, "no test given: loads-runner module.Suite.test "
+                              "[options]; see --help");
+        return -EINVAL;
+    }
+    if (optind + 1 < argc) {
+        snprintf(err, errlen, "one test at a time: unexpected '%s'; see --help",
+                 argv[optind + 1]);
+        return -EINVAL;
+    }
+    o->test = argv[optind];
+    if (o->duration_us && o->nhits) {
+        snprintf(err, errlen, "--hits and --duration exclude each other: give one");
+        return -EINVAL;
+    }
+    if (!o->nusers) {
+        o->users[0] = 1;
+        o->nusers = 1;
+    }
+    if (!o->duration_us && !o->nhits) {
+        o->hits[0] = 1;
+        o->nhits = 1;
+    }
+    return 0;
+}

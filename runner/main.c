@@ -1,0 +1,32 @@
+/*
+ * loads-runner: parses the command line, loads the tests, and hands them to
+ * the supervisor.  Exit status: 0 every run succeeded, 1 some failed or
+ * errored, 2 bad usage or setup.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runner/runner.h"
+
+int main(int argc, char **argv)
+{
+    static struct runner_opts opts;
+    struct runner_tests tests = {0};
+    char err[1024];
+    int rc;
+
+    rc = runner_parse_args(&opts, argc, argv, err, sizeof(err));
+    if (rc == 1)
+        return RUNNER_OK;
+    if (rc < 0) {
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    if (runner_load_tests(opts.test, &tests, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    rc = runner_supervise(&opts, &tests);
+    free(tests.tests);
+    return rc;
+}

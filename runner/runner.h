@@ -1,0 +1,80 @@
+/*
+ * The runner: the command line, the run plan, test modules and the
+ * supervisor that forks the workers.
+ */
+#ifndef LOADS_RUNNER_RUNNER_H
+#define LOADS_RUNNER_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm/shm.h"
+#include "worker/worker.h"
+
+enum runner_output { RUNNER_TEXT = 0, RUNNER_JSON };
+
+/* Exit statuses, documented in --help and README. */
+enum {
+    RUNNER_OK = 0,          /* every test run succeeded */
+    RUNNER_FAILED = 1,      /* some run failed or errored */
+    RUNNER_USAGE = 2,       /* bad usage or setup */
+};
+
+struct runner_opts {
+    const char *test;                       /* dotted test name */
+    char server_url[SHM_URL_LEN];           /* --server-url, "" if none */
+    uint32_t users[SHM_MAX_CYCLES];         /* -u: users of each cycle */
+    uint32_t nusers;
+    uint64_t hits[SHM_MAX_CYCLES];          /* -c: hits of each user, in turn */
+    uint32_t nhits;
+    uint64_t duration_us;                   /* -d; 0 when counting hits */
+    uint32_t workers;                       /* -w; 0: one per core */
+    double ramp_up;                         /* --ramp-up seconds */
+    double timeout;                         /* --timeout seconds */
+    double grace;                           /* --grace seconds */
+    size_t max_body;                        /* --max-body bytes */
+    int quiet;                              /* -q */
+    int no_tui;                             /* --no-tui */
+    enum runner_output output;              /* --output */
+    char json_file[4096];                   /* --json FILE, "" if none */
+};
+
+/*
+ * Parses argv (and the --config file it names) into opts.  Returns 0 to
+ * run, 1 when --help or --version was printed, or -EINVAL with a one-line
+ * reason in err.
+ */
+int runner_parse_args(struct runner_opts *opts, int argc, char **argv, char *err,
+                      size_t errlen);
+
+/* Spec parsers, exposed for the unit tests.  Each returns 0 or -EINVAL. */
+int runner_parse_users(const char *s, uint32_t *out, uint32_t *n);
+int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n);
+int runner_parse_duration(const char *s, uint64_t *us);
+int runner_parse_url(const char *s, char *err, size_t errlen);
+
+/* Test runs a plan makes: sum(users) * sum(hits) * tests; 0 for durations. */
+uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t ntests);
+
+/* ---- modules (module.c) ---- */
+
+struct runner_tests {
+    struct worker_test *tests;  /* what each VU runs per hit */
+    uint32_t ntests;
+};
+
+/*
+ * Resolves a dotted test name to loaded test functions: finds or compiles
+ * the module, loads it, and picks the suite and test.  Returns 0 or a
+ * negative errno with a one-line reason in err.  tests->tests is owned by
+ * the caller (free).
+ */
+int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
+                      size_t errlen);
+
+/* ---- supervisor (supervisor.c) ---- */
+
+/* Runs the plan over forked workers; returns the exit status. */
+int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests);
+
+#endif

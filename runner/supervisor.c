@@ -1,0 +1,312 @@
+/*
+ * The supervisor: creates the segment, forks the workers of each cycle,
+ * watches them, turns signals into a graceful stop, and prints the summary.
+ *
+ * Cycles run one after another: the workers of a cycle are forked when the
+ * previous cycle's have all ended, each with its share of the cycle's
+ * users, and write into the same slots, so the counts add up.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner/runner.h"
+#include "tui/tui.h"
+
+#define POLL_MS 100
+
+static volatile sig_atomic_t stop_signals;   /* SIGINT/SIGTERM received */
+
+static void on_stop_signal(int sig)
+{
+    stop_signals++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    sigset_t chld;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+}
+
+struct supervisor {
+    const struct runner_opts *opts;
+    const struct runner_tests *tests;
+    struct shm shm;
+    struct worker_plan plans[SHM_MAX_WORKERS];
+    uint32_t nslots;
+    uint32_t alive;               /* workers of the current cycle still running */
+    int progress;                 /* draw a progress bar on stderr */
+    int killed;                   /* workers were killed by a second signal */
+};
+
+/*
+ * Records a worker that died on a signal or exited abnormally: the runs
+ * it had started and not ended become Errors, so that every run is
+ * accounted for, and the crash is counted with its reason.  The worker is
+ * dead, so the supervisor may write its slot now.
+ */
+static void record_crash(struct supervisor *sv, struct shm_slot *slot, int status)
+{
+    uint64_t in_flight = shm_load(&slot->c.runs_started) - shm_load(&slot->c.runs);
+    char text[SHM_MSG_LEN];
+
+    if (WIFSIGNALED(status)) {
+        slot->last_signal = WTERMSIG(status);
+        snprintf(text, sizeof(text), "worker %d killed by signal %d (%s)%s", slot->pid,
+                 WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 sv->killed ? " at a second stop signal" : "");
+    } else {
+        snprintf(text, sizeof(text), "worker %d exited with status %d", slot->pid,
+                 WEXITSTATUS(status));
+    }
+    slot->crashes++;
+    shm_add(&slot->c.errors, in_flight);
+    shm_add(&slot->c.runs, in_flight);
+    shm_store(&slot->c.users_active, 0);
+    shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
+    shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
+    __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
+}
+
+/* Reaps every worker that has ended, without blocking. */
+static void reap(struct supervisor *sv)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (uint32_t i = 0; i < sv->nslots; i++) {
+            struct shm_slot *slot = shm_slot(&sv->shm, i);
+
+            if (slot->pid != pid || slot->state != SHM_WORKER_RUNNING)
+                continue;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                __atomic_store_n(&slot->state, SHM_WORKER_DONE, __ATOMIC_RELAXED);
+            else
+                record_crash(sv, slot, status);
+            sv->alive--;
+        }
+    }
+}
+
+static double progress_fraction(struct supervisor *sv)
+{
+    const struct shm_header *h = sv->shm.hdr;
+    uint64_t runs = 0;
+
+    if (h->planned_runs) {
+        for (uint32_t i = 0; i < sv->nslots; i++)
+            runs += shm_load(&shm_slot(&sv->shm, i)->c.runs);
+        return (double)runs / (double)h->planned_runs;
+    }
+    return (double)(shm_mono_us() - h->started_mono_us) /
+           ((double)h->duration_us * h->ncycles);
+}
+
+/*
+ * Asks the workers to stop: on the first signal they start no new run and
+ * let running ones finish within the grace period; on the second they are
+ * killed at once.
+ */
+static void handle_stop(struct supervisor *sv, int *seen)
+{
+    struct shm_header *h = sv->shm.hdr;
+
+    if (stop_signals == *seen)
+        return;
+    *seen = stop_signals;
+    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
+    if (*seen >= 2 && !sv->killed) {
+        sv->killed = 1;
+        for (uint32_t i = 0; i < sv->nslots; i++) {
+            struct shm_slot *slot = shm_slot(&sv->shm, i);
+
+            if (slot->state == SHM_WORKER_RUNNING)
+                kill(slot->pid, SIGKILL);
+        }
+    }
+}
+
+/* Forks the workers of cycle k, each with its share of the cycle's users. */
+static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errlen)
+{
+    const struct runner_opts *o = sv->opts;
+    struct shm_header *h = sv->shm.hdr;
+    uint32_t users = o->users[k];
+    uint32_t n = users < sv->nslots ? users : sv->nslots;
+    uint32_t first = 0;
+    int64_t now = shm_mono_us();
+
+    h->cycle = k;
+    h->cycle_started_mono_us = now;
+    for (uint32_t i = 0; i < n; i++) {
+        struct worker_plan *p = &sv->plans[i];
+        struct shm_slot *slot = shm_slot(&sv->shm, i);
+        pid_t pid;
+
+        p->shm = &sv->shm;
+        p->slot = i;
+        p->tests = sv->tests->tests;
+        p->ntests = sv->tests->ntests;
+        p->first_user = first;
+        p->users = users / n + (i < users % n);
+        p->hits = o->hits;
+        p->nhits = o->duration_us ? 0 : o->nhits;
+        p->deadline_mono_us = now + (int64_t)o->duration_us;
+        p->ramp_up = o->ramp_up;
+        p->timeout = o->timeout;
+        p->grace = o->grace;
+        p->max_body = o->max_body;
+        p->server_url = o->server_url;
+        first += p->users;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+            snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+            return -errno;
+        }
+        if (pid == 0)
+            worker_main(p);
+        slot->pid = pid;
+        slot->users = p->users;
+        __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELAXED);
+        sv->alive++;
+    }
+    return 0;
+}
+
+/*
+ * Waits for the current cycle's workers, drawing progress meanwhile.
+ * SIGCHLD is blocked and waited for, so a worker's end is noticed at once
+ * (the run's duration is not rounded up to the poll interval).
+ */
+static void wait_cycle(struct supervisor *sv, int *seen)
+{
+    const struct timespec tick = {0, POLL_MS * 1000000L};
+    sigset_t chld;
+
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    while (sv->alive > 0) {
+        sigtimedwait(&chld, NULL, &tick);
+        handle_stop(sv, seen);
+        reap(sv);
+        if (sv->progress)
+            tui_progress(stderr, progress_fraction(sv), 0);
+    }
+}
+
+static int exit_status(const struct shm_stats *st)
+{
+    if (st->c.failures || st->c.errors || st->crashes)
+        return RUNNER_FAILED;
+    return RUNNER_OK;
+}
+
+/* Prints the summary where it was asked for; returns the exit status. */
+static int report(struct supervisor *sv)
+{
+    const struct runner_opts *o = sv->opts;
+    struct shm_stats st;
+    int status;
+
+    if (shm_stats_collect(&st, &sv->shm) < 0) {
+        fprintf(stderr, "loads-runner: out of memory for the summary\n");
+        return RUNNER_USAGE;
+    }
+    status = exit_status(&st);
+    if (sv->shm.hdr->planned_runs && !sv->shm.hdr->stop &&
+        st.c.runs != sv->shm.hdr->planned_runs)
+        status = RUNNER_FAILED;
+    if (o->output == RUNNER_JSON)
+        tui_summary_json(stdout, sv->shm.hdr, &st, status);
+    else
+        tui_summary_text(stdout, sv->shm.hdr, &st);
+    if (o->json_file[0]) {
+        FILE *f = fopen(o->json_file, "w");
+
+        if (!f || (tui_summary_json(f, sv->shm.hdr, &st, status), fclose(f)) != 0) {
+            fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
+                    strerror(errno));
+            status = RUNNER_USAGE;
+        }
+    }
+    fflush(stdout);
+    shm_stats_free(&st);
+    return status;
+}
+
+int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests)
+{
+    static struct supervisor sv;
+    uint32_t max_users = 0, nslots;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char err[512];
+    int seen = 0, status;
+    struct shm_header *h;
+
+    for (uint32_t i = 0; i < o->nusers; i++)
+        if (o->users[i] > max_users)
+            max_users = o->users[i];
+    nslots = o->workers ? o->workers : (uint32_t)(cores > 0 ? cores : 1);
+    if (nslots > max_users)
+        nslots = max_users;
+    if (nslots > SHM_MAX_WORKERS)
+        nslots = SHM_MAX_WORKERS;
+
+    sv.opts = o;
+    sv.tests = tests;
+    sv.nslots = nslots;
+    sv.progress = !o->quiet && isatty(2);
+    shm_clean_stale();
+    if (shm_create(&sv.shm, nslots, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    h = sv.shm.hdr;
+    h->started_us = shm_now_us();
+    h->started_mono_us = shm_mono_us();
+    h->planned_runs = runner_planned_runs(o, tests->ntests);
+    h->duration_us = o->duration_us;
+    h->ncycles = o->nusers;
+    memcpy(h->cycle_users, o->users, sizeof(h->cycle_users));
+    snprintf(h->test, sizeof(h->test), "%s", o->test);
+    snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
+
+    install_signals();
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before fork, as libcurl asks */
+    __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
+    for (uint32_t k = 0; k < o->nusers && !h->stop; k++) {
+        if (start_cycle(&sv, k, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loads-runner: %s\n", err);
+            __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        }
+        wait_cycle(&sv, &seen);
+    }
+    h->ended_mono_us = shm_mono_us();
+    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELAXED);
+    if (sv.progress)
+        tui_progress(stderr, h->stop ? progress_fraction(&sv) : 1.0, 1);
+    status = report(&sv);
+    shm_destroy(&sv.shm);
+    curl_global_cleanup();
+    return status;
+}

@@ -1,0 +1,230 @@
+/*
+ * The run's shared-memory segment: plain data written by the workers (one
+ * slot each, single writer) and read by the supervisor, the dashboard and
+ * `--attach`.  Nothing in it is a pointer; every field is fixed width.
+ *
+ * Writers update 64-bit words with shm_add / shm_store (relaxed atomics,
+ * no lock prefix needed with one writer); readers use shm_load.  Text
+ * entries (URLs, messages, counter names) are written first and published
+ * by a release store of the table's length; readers acquire the length.
+ */
+#ifndef LOADS_SHM_SHM_H
+#define LOADS_SHM_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shm/hist.h"
+
+#define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
+#define SHM_VERSION      1
+#define SHM_PREFIX       "/loads-"             /* name: /loads-<supervisor pid> */
+#define SHM_MAX_WORKERS  256
+#define SHM_MAX_CYCLES   32
+#define SHM_URLS         32                    /* distinct URLs per worker... */
+#define SHM_URL_OTHER    SHM_URLS              /* ...then this "other" row */
+#define SHM_URL_LEN      200
+#define SHM_MSGS         32                    /* distinct messages per worker */
+#define SHM_MSG_LEN      256
+#define SHM_NAME_LEN     96
+#define SHM_COUNTERS     32                    /* custom counters per worker */
+#define SHM_COUNTER_LEN  64
+#define SHM_RING         256                   /* events per worker ring */
+#define SHM_SERIES       3600                  /* per-second samples kept */
+
+enum shm_outcome { SHM_FAILURE = 1, SHM_ERROR = 2, SHM_CRASH = 3 };
+
+enum shm_run_state {
+    SHM_RUN_STARTING = 0,  /* supervisor is forking the first workers */
+    SHM_RUN_RUNNING,       /* tests are running */
+    SHM_RUN_STOPPING,      /* stop asked: no new runs, running ones finish */
+    SHM_RUN_DONE,          /* every worker has ended; figures are final */
+};
+
+enum shm_worker_state {
+    SHM_WORKER_IDLE = 0,   /* slot not in use yet */
+    SHM_WORKER_RUNNING,    /* process alive, running VUs */
+    SHM_WORKER_DONE,       /* exited normally */
+    SHM_WORKER_CRASHED,    /* died on a signal or exited abnormally */
+};
+
+struct shm_counters {
+    uint64_t hits;            /* HTTP responses received (each redirect hop too) */
+    uint64_t runs_started;    /* test runs begun */
+    uint64_t runs;            /* test runs ended (successes + failures + errors) */
+    uint64_t successes;       /* runs that returned normally */
+    uint64_t failures;        /* runs stopped by a failed assertion */
+    uint64_t errors;          /* runs stopped by a transport error, timeout or crash */
+    uint64_t http_errors;     /* requests that got no response (transport errors) */
+    uint64_t bytes;           /* HTTP body bytes received */
+    uint64_t ws_opened;       /* web sockets opened */
+    uint64_t ws_bytes;        /* bytes received on web sockets */
+    uint64_t users_active;    /* VUs alive now (gauge) */
+};
+
+/* One row of the per-URL table: "METHOD url-without-query". */
+struct shm_url {
+    char key[SHM_URL_LEN];    /* NUL-terminated; "other" for the overflow row */
+    uint64_t hash;            /* hash of key, for the writer's lookups */
+    uint64_t hits;            /* responses received */
+    uint64_t ok;              /* responses with a status below 400 */
+    uint64_t errors;          /* requests without a response */
+    struct hist latency;      /* response times, us */
+};
+
+/* A distinct failure or error message and how often it happened. */
+struct shm_msg {
+    uint32_t kind;            /* enum shm_outcome */
+    uint32_t pad;             /* keeps count aligned */
+    uint64_t hash;            /* hash of kind+test+text, for the writer */
+    uint64_t count;           /* occurrences */
+    char test[SHM_NAME_LEN];  /* Suite.test that raised it */
+    char text[SHM_MSG_LEN];   /* the message */
+};
+
+/* A discrete event for live views: a failure, an error or a crash. */
+struct shm_event {
+    uint64_t time_us;         /* wall clock, us since the epoch */
+    uint32_t kind;            /* enum shm_outcome */
+    int32_t pid;              /* worker process */
+    char test[SHM_NAME_LEN];  /* Suite.test */
+    char text[SHM_MSG_LEN];   /* the message */
+};
+
+struct shm_ring {
+    uint64_t head;            /* events written (writer only) */
+    uint64_t tail;            /* events consumed (the one reader only) */
+    uint64_t dropped;         /* events lost to a full ring */
+    struct shm_event ev[SHM_RING];
+};
+
+struct shm_counter {
+    char name[SHM_COUNTER_LEN]; /* NUL-terminated */
+    uint64_t value;             /* current value */
+};
+
+/* One second of one worker, for charts. */
+struct shm_second {
+    uint64_t second;          /* seconds since the run started, + 1 (0: unused) */
+    uint64_t hits;            /* responses in that second */
+    uint64_t errors;          /* runs ended as errors or failures in that second */
+    uint64_t p50_us;          /* median response time in that second */
+    uint64_t p99_us;          /* 99th percentile in that second */
+};
+
+/* Everything one worker writes.  Its writer is the worker owning the slot. */
+struct shm_slot {
+    int32_t pid;              /* worker process, 0 before the first fork */
+    uint32_t state;           /* enum shm_worker_state */
+    uint32_t users;           /* VUs this worker runs in the current cycle */
+    uint32_t crashes;         /* workers of this slot that crashed */
+    int32_t last_signal;      /* signal of the last crash */
+    uint32_t nurls;           /* rows of urls[] in use (release/acquire) */
+    uint32_t nmsgs;           /* rows of msgs[] in use (release/acquire) */
+    uint32_t ncounters;       /* rows of counters[] in use (release/acquire) */
+    uint64_t msgs_other;      /* messages past the table's capacity */
+    struct shm_counters c;    /* totals */
+    struct hist latency;      /* every response time, us */
+    struct shm_url urls[SHM_URLS + 1];
+    struct shm_msg msgs[SHM_MSGS];
+    struct shm_counter counters[SHM_COUNTERS];
+    struct shm_second series[SHM_SERIES]; /* indexed by second % SHM_SERIES */
+    struct shm_ring ring;
+};
+
+struct shm_header {
+    uint64_t magic;           /* SHM_MAGIC */
+    uint32_t version;         /* SHM_VERSION */
+    uint32_t nslots;          /* worker slots that follow */
+    uint64_t size;            /* bytes of the whole segment */
+    uint64_t slot_size;       /* sizeof(struct shm_slot) */
+    int32_t supervisor;       /* pid of the supervisor */
+    uint32_t uid;             /* owner */
+    uint32_t state;           /* enum shm_run_state */
+    uint32_t stop;            /* nonzero: workers start no new runs */
+    int64_t started_us;       /* wall clock at start, us since the epoch */
+    int64_t started_mono_us;  /* CLOCK_MONOTONIC at start, us */
+    int64_t ended_mono_us;    /* CLOCK_MONOTONIC at the end, 0 while running */
+    uint64_t planned_runs;    /* test runs planned; 0 for a duration run */
+    uint64_t duration_us;     /* per-cycle duration; 0 for a hits run */
+    uint32_t ncycles;         /* cycles planned */
+    uint32_t cycle;           /* current cycle, 0-based */
+    uint32_t cycle_users[SHM_MAX_CYCLES]; /* users of each cycle */
+    int64_t cycle_started_mono_us;        /* CLOCK_MONOTONIC at cycle start */
+    char test[SHM_NAME_LEN * 2];          /* the dotted test name */
+    char server_url[SHM_URL_LEN];         /* --server-url */
+};
+
+struct shm {
+    struct shm_header *hdr;   /* mapped segment */
+    size_t size;              /* mapped bytes */
+    char name[64];            /* POSIX shm name, for removal */
+    int owner;                /* 1: this process created it and removes it */
+};
+
+/* ---- segment life ---- */
+
+/*
+ * Creates the segment for nslots workers, named after this process, with
+ * O_EXCL and mode 0600, and maps it.  Returns 0 or a negative errno, with
+ * a reason in err.
+ */
+int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen);
+
+/* Maps the segment of a run by supervisor pid, read-only; checks magic, version, size. */
+int shm_attach(struct shm *s, pid_t pid, char *err, size_t errlen);
+
+/* Unmaps; removes the name too when this process created it. */
+void shm_destroy(struct shm *s);
+
+/* Removes segments left by supervisors that no longer exist. */
+void shm_clean_stale(void);
+
+struct shm_slot *shm_slot(const struct shm *s, uint32_t i);
+
+/* ---- atomics ---- */
+
+static inline uint64_t shm_load(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void shm_store(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* Adds v to a word that only this process writes. */
+static inline void shm_add(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
+/* ---- writer side (a worker, on its own slot) ---- */
+
+uint64_t shm_hash(const char *a, const char *b);
+
+/* The row for key in the URL table, added if new; the "other" row when full. */
+struct shm_url *shm_url_get(struct shm_slot *slot, const char *key, uint64_t hash);
+
+/* Counts one failure/error message, adding it to the table when new. */
+void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *test,
+                   const char *text);
+
+/* Adds n to the custom counter name.  Returns -ENOSPC when the table is full. */
+int shm_counter_add(struct shm_slot *slot, const char *name, int64_t n);
+
+/* Pushes an event; counts a drop when the ring is full. */
+void shm_ring_push(struct shm_slot *slot, enum shm_outcome kind, const char *test,
+                   const char *text);
+
+/* ---- reader side ---- */
+
+/* Pops the oldest event into ev.  Returns 1, or 0 when the ring is empty. */
+int shm_ring_pop(struct shm_slot *slot, struct shm_event *ev);
+
+int64_t shm_now_us(void);       /* wall clock, us */
+int64_t shm_mono_us(void);      /* CLOCK_MONOTONIC, us */
+
+#endif

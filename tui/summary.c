@@ -1,0 +1,274 @@
+/*
+ * The final summary: the original Loads fields in their order, then
+ * latency percentiles, the per-URL table, custom counters, and the
+ * failure and error messages with their counts.  And its JSON twin.
+ */
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/tui.h"
+
+#define BAR_WIDTH 70
+
+void tui_progress(FILE *f, double fraction, int final)
+{
+    char bar[BAR_WIDTH + 1];
+    int fill;
+
+    if (fraction < 0)
+        fraction = 0;
+    if (fraction > 1)
+        fraction = 1;
+    fill = (int)(fraction * BAR_WIDTH);
+    memset(bar, '=', (size_t)fill);
+    memset(bar + fill, ' ', (size_t)(BAR_WIDTH - fill));
+    bar[BAR_WIDTH] = '\0';
+    fprintf(f, "\r[%s]  %3d%%%s", bar, (int)(fraction * 100), final ? "\n" : "");
+    fflush(f);
+}
+
+/* "2026-11-25 08:13:17.802290", local time, as the original printed it. */
+static void format_started(char *out, size_t len, int64_t us)
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    char day[32];
+
+    localtime_r(&secs, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, len, "%s.%06d", day, (int)(us % 1000000));
+}
+
+static double rps(const struct shm_stats *st)
+{
+    return st->elapsed > 0 ? (double)st->c.hits / st->elapsed : 0;
+}
+
+/* Milliseconds with a precision that suits their size. */
+static void format_ms(char *out, size_t len, uint64_t us)
+{
+    double ms = (double)us / 1000.0;
+
+    if (ms < 10)
+        snprintf(out, len, "%.2f ms", ms);
+    else if (ms < 1000)
+        snprintf(out, len, "%.1f ms", ms);
+    else
+        snprintf(out, len, "%.2f s", ms / 1000.0);
+}
+
+static const struct shm_stats_url *slowest_url(const struct shm_stats *st)
+{
+    const struct shm_stats_url *slow = NULL;
+
+    for (uint32_t i = 0; i < st->nurls; i++)
+        if (st->urls[i].hits &&
+            (!slow || hist_mean(&st->urls[i].latency) > hist_mean(&slow->latency)))
+            slow = &st->urls[i];
+    return slow;
+}
+
+static void print_latency(FILE *f, const struct shm_stats *st)
+{
+    static const double pcts[] = {50, 90, 99, 99.9};
+    static const char *const names[] = {"p50", "p90", "p99", "p99.9"};
+    char v[32];
+
+    format_ms(v, sizeof(v), hist_min(&st->latency));
+    fprintf(f, "Response time: min %s", v);
+    for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
+        format_ms(v, sizeof(v), hist_percentile(&st->latency, pcts[i]));
+        fprintf(f, ", %s %s", names[i], v);
+    }
+    format_ms(v, sizeof(v), hist_max(&st->latency));
+    fprintf(f, ", max %s\n", v);
+}
+
+static void print_urls(FILE *f, const struct shm_stats *st)
+{
+    const struct shm_stats_url *slow = slowest_url(st);
+    char mean[32], p50[32], p99[32];
+
+    if (slow) {
+        format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
+        fprintf(f, "Slowest URL: %s (mean %s)\n", slow->key, mean);
+    }
+    fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "URL", "Hits", "Success", "Mean",
+            "p50", "p99");
+    for (uint32_t i = 0; i < st->nurls; i++) {
+        const struct shm_stats_url *u = &st->urls[i];
+        uint64_t tries = u->hits + u->errors;
+
+        format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&u->latency));
+        format_ms(p50, sizeof(p50), hist_percentile(&u->latency, 50));
+        format_ms(p99, sizeof(p99), hist_percentile(&u->latency, 99));
+        fprintf(f, "%-48.200s %9llu %7.1f%% %10s %10s %10s\n", u->key,
+                (unsigned long long)u->hits,
+                tries ? 100.0 * (double)u->ok / (double)tries : 0.0, mean, p50, p99);
+    }
+}
+
+static void print_messages(FILE *f, const struct shm_stats *st, uint32_t kind,
+                           const char *title)
+{
+    int any = 0;
+
+    for (uint32_t i = 0; i < st->nmsgs; i++) {
+        const struct shm_stats_msg *m = &st->msgs[i];
+
+        if (m->kind != kind)
+            continue;
+        if (!any++)
+            fprintf(f, "\n%s:\n", title);
+        fprintf(f, "  %llu occurrence%s in %s:\n      %s\n", (unsigned long long)m->count,
+                m->count == 1 ? "" : "s", m->test, m->text);
+    }
+}
+
+void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    char started[64];
+
+    format_started(started, sizeof(started), h->started_us);
+    fprintf(f, "\nHits: %llu\n", (unsigned long long)st->c.hits);
+    fprintf(f, "Started: %s\n", started);
+    fprintf(f, "Duration: %.2f seconds\n", st->elapsed);
+    fprintf(f, "Approximate Average RPS: %d\n", (int)rps(st));
+    fprintf(f, "Average request time: %.2fs\n", hist_mean(&st->latency) / 1e6);
+    fprintf(f, "Opened web sockets: %llu\n", (unsigned long long)st->c.ws_opened);
+    fprintf(f, "Bytes received via web sockets : %llu\n",
+            (unsigned long long)st->c.ws_bytes);
+    fprintf(f, "\nSuccess: %llu\n", (unsigned long long)st->c.successes);
+    fprintf(f, "Errors: %llu\n", (unsigned long long)st->c.errors);
+    fprintf(f, "Failures: %llu\n", (unsigned long long)st->c.failures);
+
+    if (st->latency.count) {
+        fputc('\n', f);
+        print_latency(f, st);
+        print_urls(f, st);
+    }
+    if (st->ncounters) {
+        fprintf(f, "\nCustom counters:\n");
+        for (uint32_t i = 0; i < st->ncounters; i++)
+            fprintf(f, "  %s: %llu\n", st->counters[i].name,
+                    (unsigned long long)st->counters[i].value);
+    }
+    print_messages(f, st, SHM_CRASH, "Crashes");
+    print_messages(f, st, SHM_FAILURE, "Failures");
+    print_messages(f, st, SHM_ERROR, "Errors");
+    if (st->msgs_other)
+        fprintf(f, "\n%llu more messages were counted but not kept (too many distinct "
+                   "messages).\n", (unsigned long long)st->msgs_other);
+}
+
+/* ----------------------------------------------------------------- JSON */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void json_latency(FILE *f, const struct hist *l)
+{
+    fprintf(f, "{\"count\": %llu, \"mean\": %.3f, \"min\": %.3f, \"p50\": %.3f, "
+               "\"p90\": %.3f, \"p99\": %.3f, \"p99.9\": %.3f, \"max\": %.3f}",
+            (unsigned long long)l->count, hist_mean(l) / 1000.0, ms(hist_min(l)),
+            ms(hist_percentile(l, 50)), ms(hist_percentile(l, 90)),
+            ms(hist_percentile(l, 99)), ms(hist_percentile(l, 99.9)), ms(hist_max(l)));
+}
+
+static void json_messages(FILE *f, const struct shm_stats *st, uint32_t kind)
+{
+    int n = 0;
+
+    fputc('[', f);
+    for (uint32_t i = 0; i < st->nmsgs; i++) {
+        const struct shm_stats_msg *m = &st->msgs[i];
+
+        if (m->kind != kind)
+            continue;
+        fprintf(f, "%s\n    {\"test\": ", n++ ? "," : "");
+        json_string(f, m->test);
+        fprintf(f, ", \"message\": ");
+        json_string(f, m->text);
+        fprintf(f, ", \"count\": %llu}", (unsigned long long)m->count);
+    }
+    fprintf(f, "%s]", n ? "\n  " : "");
+}
+
+void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
+                      int exit_status)
+{
+    char started[64];
+
+    format_started(started, sizeof(started), h->started_us);
+    fprintf(f, "{\n  \"test\": ");
+    json_string(f, h->test);
+    fprintf(f, ",\n  \"server_url\": ");
+    json_string(f, h->server_url);
+    fprintf(f, ",\n  \"started\": \"%s\",\n", started);
+    fprintf(f, "  \"duration\": %.6f,\n", st->elapsed);
+    fprintf(f, "  \"hits\": %llu,\n", (unsigned long long)st->c.hits);
+    fprintf(f, "  \"rps\": %.3f,\n", rps(st));
+    fprintf(f, "  \"average_request_time\": %.6f,\n", hist_mean(&st->latency) / 1e6);
+    fprintf(f, "  \"opened_web_sockets\": %llu,\n", (unsigned long long)st->c.ws_opened);
+    fprintf(f, "  \"bytes_received_via_web_sockets\": %llu,\n",
+            (unsigned long long)st->c.ws_bytes);
+    fprintf(f, "  \"success\": %llu,\n", (unsigned long long)st->c.successes);
+    fprintf(f, "  \"errors\": %llu,\n", (unsigned long long)st->c.errors);
+    fprintf(f, "  \"failures\": %llu,\n", (unsigned long long)st->c.failures);
+    fprintf(f, "  \"runs\": %llu,\n", (unsigned long long)st->c.runs);
+    fprintf(f, "  \"planned_runs\": %llu,\n", (unsigned long long)h->planned_runs);
+    fprintf(f, "  \"bytes_received\": %llu,\n", (unsigned long long)st->c.bytes);
+    fprintf(f, "  \"crashes\": %u,\n", st->crashes);
+    fprintf(f, "  \"latency_ms\": ");
+    json_latency(f, &st->latency);
+    fprintf(f, ",\n  \"urls\": [");
+    for (uint32_t i = 0; i < st->nurls; i++) {
+        const struct shm_stats_url *u = &st->urls[i];
+
+        fprintf(f, "%s\n    {\"url\": ", i ? "," : "");
+        json_string(f, u->key);
+        fprintf(f, ", \"hits\": %llu, \"ok\": %llu, \"errors\": %llu, \"latency_ms\": ",
+                (unsigned long long)u->hits, (unsigned long long)u->ok,
+                (unsigned long long)u->errors);
+        json_latency(f, &u->latency);
+        fputc('}', f);
+    }
+    fprintf(f, "%s],\n  \"counters\": {", st->nurls ? "\n  " : "");
+    for (uint32_t i = 0; i < st->ncounters; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_string(f, st->counters[i].name);
+        fprintf(f, ": %llu", (unsigned long long)st->counters[i].value);
+    }
+    fprintf(f, "},\n  \"failure_messages\": ");
+    json_messages(f, st, SHM_FAILURE);
+    fprintf(f, ",\n  \"error_messages\": ");
+    json_messages(f, st, SHM_ERROR);
+    fprintf(f, ",\n  \"crash_messages\": ");
+    json_messages(f, st, SHM_CRASH);
+    fprintf(f, ",\n  \"messages_not_kept\": %llu,\n", (unsigned long long)st->msgs_other);
+    fprintf(f, "  \"events_dropped\": %llu,\n", (unsigned long long)st->events_dropped);
+    fprintf(f, "  \"exit_status\": %d\n}\n", exit_status);
+}

@@ -1,0 +1,105 @@
+/*
+ * Internals shared by the files of worker/: the worker, its VUs and their
+ * responses.  Nothing outside worker/ includes this.
+ */
+#ifndef LOADS_WORKER_INTERNAL_H
+#define LOADS_WORKER_INTERNAL_H
+
+#include <curl/curl.h>
+#include <setjmp.h>
+#include <uv.h>
+
+#include "loads.h"
+#include "shm/shm.h"
+#include "worker/coro.h"
+#include "worker/worker.h"
+
+enum vu_state {
+    VU_NEW = 0,     /* created, waiting for its start (ramp-up) */
+    VU_RUNNING,     /* running test code */
+    VU_WAIT_HTTP,   /* suspended until its request completes */
+    VU_WAIT_SLEEP,  /* suspended in loads_sleep */
+    VU_FINISHED,    /* its coroutine has returned */
+};
+
+enum vu_outcome { VU_SUCCESS = 0, VU_FAILURE = SHM_FAILURE, VU_ERROR = SHM_ERROR };
+
+struct loads_response {
+    struct loads_response *next;  /* the run's list of responses, freed together */
+    int status;                   /* HTTP status */
+    double elapsed;               /* seconds, request to last byte */
+    char *body;                   /* NUL-terminated, at most max_body bytes */
+    size_t body_len;              /* bytes kept in body */
+    size_t body_cap;              /* allocated for body, without the NUL */
+    char *headers;                /* the last response's header lines */
+    size_t headers_len;
+    size_t headers_cap;
+};
+
+/* A virtual user; the public API calls it loads_test. */
+struct loads_test {
+    struct worker *w;             /* owning worker */
+    struct coro *co;              /* its coroutine */
+    uint32_t id;                  /* VU number, unique in the run */
+    enum vu_state state;          /* see vu_set_state */
+    int aborted;                  /* stopped from outside: the run is an Error */
+    CURL *easy;                   /* its one transfer handle, reused */
+    CURLSH *share;                /* its connections and cookies */
+    CURLcode result;              /* result of the last transfer */
+    char errbuf[CURL_ERROR_SIZE]; /* curl's message for the last transfer */
+    uv_timer_t timer;             /* ramp-up start and loads_sleep */
+    const struct worker_test *test; /* running test */
+    jmp_buf jmp;                  /* where a failure or error lands */
+    enum vu_outcome outcome;      /* of the running test */
+    char msg[SHM_MSG_LEN];        /* its message, when not a success */
+    struct loads_response *responses; /* this run's responses */
+    struct loads_response *filling;   /* response being received */
+};
+
+/* A socket curl opened, watched by one uv_poll for its whole life. */
+struct worker_sock {
+    uv_poll_t poll;
+    struct worker *w;
+    int fd;
+    int wanted;                   /* UV_READABLE|UV_WRITABLE curl asked for; 0 = none */
+    int armed;                    /* events the poll handle is started with */
+    int ours;                     /* opened by our opensocket callback */
+};
+
+struct worker {
+    const struct worker_plan *plan;
+    struct shm_header *hdr;       /* the run's header (read) */
+    struct shm_slot *slot;        /* this worker's slot (written) */
+    uv_loop_t loop;
+    uv_timer_t curl_timer;        /* curl's single timeout */
+    uv_timer_t tick;              /* stop flag, deadline, per-second series */
+    CURLM *multi;
+    struct worker_sock **socks;   /* by file descriptor */
+    int nsocks;
+    struct loads_test *vus;
+    uint32_t nvus;
+    uint32_t vus_left;            /* VUs whose coroutine has not returned */
+    int stopping;                 /* no new runs */
+    int64_t hard_stop_us;         /* monotonic: abort runs still going after it */
+    struct hist *second;          /* response times of the current second */
+    uint64_t cur_second;          /* the second being collected */
+    uint64_t sec_hits;            /* its hits */
+    uint64_t sec_errors;          /* its failed and errored runs */
+};
+
+/* worker.c */
+void vu_set_state(struct loads_test *vu, enum vu_state state);
+void vu_resume(struct loads_test *vu);
+void vu_stop_run(struct loads_test *vu, enum vu_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+void vu_yield(struct loads_test *vu, enum vu_state state);
+
+/* http.c */
+int worker_http_init(struct worker *w);
+void worker_http_close(struct worker *w);
+int worker_http_vu_init(struct loads_test *vu);
+void worker_http_vu_close(struct loads_test *vu);
+void worker_http_abort(struct loads_test *vu);
+void worker_http_free_responses(struct loads_test *vu);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * A worker process: one libuv loop running a group of virtual users (VUs)
+ * as coroutines, each driving libcurl through the multi_socket API, and
+ * writing what happens into its own slot of the shared-memory segment.
+ */
+#ifndef LOADS_WORKER_WORKER_H
+#define LOADS_WORKER_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loads.h"
+#include "shm/shm.h"
+
+/* One test to run, with its suite's optional setUp and tearDown. */
+struct worker_test {
+    char name[SHM_NAME_LEN];       /* "Suite.test", as messages show it */
+    void (*fn)(loads_test *t);     /* the test body */
+    void (*setup)(loads_test *t);  /* NULL when the suite has none */
+    void (*teardown)(loads_test *t);
+};
+
+/* What one worker does in one cycle; filled by the supervisor before fork. */
+struct worker_plan {
+    struct shm *shm;               /* the run's segment, mapped before fork */
+    uint32_t slot;                 /* this worker's slot */
+    const struct worker_test *tests; /* tests each VU runs, in order, per hit */
+    uint32_t ntests;
+    uint32_t first_user;           /* id of this worker's first VU */
+    uint32_t users;                /* VUs to run */
+    const uint64_t *hits;          /* each VU runs hits[0], then hits[1]... */
+    uint32_t nhits;                /* 0 for a duration run */
+    int64_t deadline_mono_us;      /* duration run: start no run after this */
+    double ramp_up;                /* seconds over which VUs start */
+    double timeout;                /* seconds a request may take */
+    double grace;                  /* seconds a run may go on past a stop */
+    size_t max_body;               /* body bytes kept per response */
+    const char *server_url;        /* --server-url, "" when none */
+};
+
+/* Runs the plan in this (forked) process and exits; never returns. */
+void worker_main(const struct worker_plan *plan) __attribute__((noreturn));
+
+#endif
