@@ -1,6 +1,7 @@
 # Loads: build, test, install.  `make V=1` shows full commands.
 #
 #   make            build build/loads-runner and build/loads-echo
+#   make demo       the main job: an example load test against the bundled server
 #   make test       the whole suite (unit + end-to-end); TEST=name runs one
 #   make asan       the same build with ASan + UBSan and the ucontext switch,
 #                   into build-asan/; `make asan test` runs the suite under it
@@ -36,7 +37,7 @@ UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 DEPS        := $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/runner/main.d \
                $(BUILD)/examples/echo_server.d
 
-.PHONY: all deps test unit e2e asan install uninstall clean format lint bench
+.PHONY: all deps deps-check demo test asan install uninstall clean format lint bench
 all: deps-check $(BUILD)/loads-runner $(BUILD)/loads-echo $(BUILD)/unit-tests
 
 # deps-check is cheap when everything is there; `make deps` forces it.
@@ -63,6 +64,9 @@ $(BUILD)/loads-echo: $(BUILD)/examples/echo_server.o
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(CORE_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+
+demo: all
+	$(Q)BUILD=$(BUILD) scripts/demo
 
 test: all
 	$(Q)BUILD=$(BUILD) tests/run $(TEST)
