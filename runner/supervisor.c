@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,20 @@ static void install_signals(void)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
+}
+
+/*
+ * Each VU keeps a connection open, so a worker needs a descriptor per VU:
+ * raise the soft limit to the hard one, as far as the system allows.
+ */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 struct supervisor {
@@ -292,6 +307,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
 
     install_signals();
+    raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before fork, as libcurl asks */
     __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
     for (uint32_t k = 0; k < o->nusers && !h->stop; k++) {

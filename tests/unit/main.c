@@ -63,6 +63,7 @@ int main(int argc, char **argv)
     const char *filter = argc > 1 ? argv[1] : NULL;
     int passed = 0, failed = 0;
 
+    setvbuf(stdout, NULL, _IOLBF, 0); /* keep a case's details under its line */
     for (struct unit_case *c = cases; c; c = c->next) {
         if (filter && !strstr(c->name, filter))
             continue;

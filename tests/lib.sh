@@ -1,0 +1,323 @@
+# shellcheck shell=bash disable=SC2034 # it sets variables for the tests
+# tests/lib.sh - sourced by every end-to-end test (tests/e2e/*.sh).
+#
+#     #!/usr/bin/env bash
+#     source "$(dirname "$0")/../lib.sh"
+#     use_module example.c
+#     start_nginx
+#     run_loads example.TestWebSite.test_something --server-url "$NGINX_URL"
+#     expect_status 0
+#     expect_out_line "Hits: 1"
+#
+# Sourcing it creates a temp dir for the test (removed on exit, however the
+# test ends) holding TEST_DIR, the test's work dir and current directory, and
+# points XDG_CACHE_HOME inside it.  Everything start_* starts is stopped on
+# exit.  The expect_* assertions print what was expected and what came, then
+# exit 1.  BUILD (default build) is relative to the repository root.
+
+set -euo pipefail
+shopt -s inherit_errexit
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+[[ $BUILD == /* ]] || BUILD=$REPO/$BUILD
+NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+
+TMP_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/loads-e2e.$(basename "$0" .sh).XXXXXX")
+TEST_DIR=$TMP_ROOT/work
+OUT=$TMP_ROOT/stdout            # the last run_loads's stdout,
+ERR=$TMP_ROOT/stderr            # its stderr
+STATUS=                         # and its exit status
+LAST_RUN=                       # its command line, for failure reports
+PIDS=()                         # background processes to stop on exit
+RUN_PID=                         # the run_loads going on
+mkdir -p "$TEST_DIR" "$TMP_ROOT/cache"
+: >"$OUT"
+: >"$ERR"
+cd "$TEST_DIR"
+
+export XDG_CACHE_HOME=$TMP_ROOT/cache
+unset LOADS_PATH
+
+# ------------------------------------------------------------- lifecycle
+
+# alive PID: true while PID runs (a zombie is not alive).
+alive() {
+    local state
+    state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
+# stop_pid PID: TERM, then KILL after 5 s; reaps it when it is our child.
+stop_pid() {
+    local i
+    kill -TERM "$1" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        alive "$1" || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# cleanup: runs on every exit: stops what was started, removes the temp dir.
+cleanup() {
+    local rc=$? pid
+    set +e
+    [[ -n $RUN_PID ]] && stop_pid "$RUN_PID"
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    cd /
+    rm -rf "$TMP_ROOT"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# step TEXT...: marks the start of a part of the test in its log.
+step() {
+    echo "--- $*"
+}
+
+# ------------------------------------------------------------- servers
+
+# free_port: prints a TCP port that no socket uses, below the ephemeral
+# range (32768+) so that no outgoing connection can take it meanwhile.
+free_port() {
+    local used port i
+    used=$(ss -Htan | awk '{ print $4 }')
+    for ((i = 0; i < 100; i++)); do
+        port=$((20000 + RANDOM % 12000))
+        grep -q ":$port\$" <<<"$used" || { echo "$port"; return 0; }
+    done
+    echo "free_port: no free port found" >&2
+    return 1
+}
+
+# wait_port PORT PID [FILE]: waits (5 s at most) until 127.0.0.1:PORT accepts
+# a connection, and FILE exists when given; fails early when PID has died.
+wait_port() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [[ -z ${3:-} || -e $3 ]] && (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        alive "$2" || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# start_nginx: starts nginx with tests/nginx.conf.in on a free port; sets
+# NGINX_URL, NGINX_LOG (its access log), NGINX_DIR and NGINX_PID.
+start_nginx() {
+    local dir=$TMP_ROOT/nginx port attempt
+    mkdir -p "$dir/www" "$dir/tmp"
+    head -c 65536 /dev/zero | tr '\0' x >"$dir/www/big"
+    for attempt in 1 2 3; do
+        port=$(free_port)
+        sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$dir|g" \
+            -e "s|@CONNECTIONS@|${NGINX_CONNECTIONS:-4096}|g" \
+            -e "s|@NOFILE@|$((${NGINX_CONNECTIONS:-4096} * 2 + 64))|g" \
+            "$REPO/tests/nginx.conf.in" >"$dir/nginx.conf"
+        : >"$dir/error.log"
+        rm -f "$dir/nginx.pid"
+        "$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+            </dev/null >>"$dir/nginx.out" 2>&1 &
+        NGINX_PID=$!
+        PIDS+=("$NGINX_PID")
+        # Its pid file is written once it listens: until then the port may
+        # be someone else's.
+        if wait_port "$port" "$NGINX_PID" "$dir/nginx.pid"; then
+            NGINX_DIR=$dir
+            NGINX_URL=http://127.0.0.1:$port
+            NGINX_LOG=$dir/access.log
+            echo "nginx: $NGINX_URL (pid $NGINX_PID)"
+            return 0
+        fi
+        stop_pid "$NGINX_PID"
+        # Someone took the port between free_port and the bind: try another.
+        grep -q 'Address already in use' "$dir/error.log" || break
+    done
+    fail "nginx did not start on 127.0.0.1:$port (attempt $attempt)" \
+        "$(cat "$dir/nginx.out" "$dir/error.log")"
+}
+
+# start_echo: starts loads-echo on a port of its choosing; sets ECHO_URL,
+# ECHO_WS and ECHO_PID.  Its first stdout line gives the address.
+start_echo() {
+    local out=$TMP_ROOT/echo.out line i
+    : >"$out" # read below may run before the redirection
+    "$BUILD/loads-echo" --port 0 --quiet </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
+    ECHO_PID=$!
+    PIDS+=("$ECHO_PID")
+    for ((i = 0; i < 50; i++)); do
+        # read fails until the line is complete (has its newline).
+        if read -r line <"$out" &&
+            [[ $line =~ ^loads-echo:\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]]; then
+            ECHO_URL=http://127.0.0.1:${BASH_REMATCH[1]}
+            ECHO_WS=ws://127.0.0.1:${BASH_REMATCH[1]}
+            echo "loads-echo: $ECHO_URL (pid $ECHO_PID)"
+            return 0
+        fi
+        alive "$ECHO_PID" || break
+        sleep 0.1
+    done
+    fail "loads-echo did not print 'loads-echo: listening on http://127.0.0.1:PORT'" \
+        "stdout: $(cat "$out")" "stderr: $(cat "$TMP_ROOT/echo.err")"
+}
+
+# access_log_lines: the number of requests in nginx's access log so far.
+access_log_lines() {
+    local n
+    n=$(wc -l <"$NGINX_LOG")
+    echo $((n))
+}
+
+# ------------------------------------------------------------- loads-runner
+
+# use_module FILE: copies examples/FILE, or else tests/e2e/modules/FILE, into
+# TEST_DIR.
+use_module() {
+    local f
+    for f in "$REPO/examples/$1" "$REPO/tests/e2e/modules/$1"; do
+        if [[ -f $f ]]; then
+            cp "$f" "$TEST_DIR/"
+            return 0
+        fi
+    done
+    fail "use_module: no $1 in examples/ or tests/e2e/modules/"
+}
+
+# run_loads ARGS...: runs loads-runner ARGS in TEST_DIR (60 s at most, no
+# stdin, core dumps allowed); sets OUT, ERR (files) and STATUS.  Whatever
+# happens, the test goes on.  It runs in the background so that a TERM to
+# the test runs the cleanup at once, which stops it.
+run_loads() {
+    LAST_RUN="loads-runner ${*@Q}"
+    echo "\$ $LAST_RUN"
+    STATUS=0
+    (
+        ulimit -c unlimited 2>/dev/null || true
+        cd "$TEST_DIR"
+        exec timeout 60 "$BUILD/loads-runner" "$@"
+    ) </dev/null >"$OUT" 2>"$ERR" &
+    RUN_PID=$!
+    wait "$RUN_PID" || STATUS=$?
+    RUN_PID=
+    echo "  status $STATUS, $(grep -c '' "$OUT") lines on stdout, $(grep -c '' "$ERR") on stderr"
+}
+
+# ------------------------------------------------------------- assertions
+
+# fail LINE...: prints the lines and the last run's output, then exits 1.
+fail() {
+    {
+        echo "FAIL: $1"
+        shift
+        (($#)) && printf '%s\n' "$@" | sed 's/^/    /'
+        if [[ -n $LAST_RUN ]]; then
+            echo "last run: $LAST_RUN -> status $STATUS"
+            echo "stdout:"
+            sed 's/^/    | /' "$OUT"
+            echo "stderr:"
+            sed 's/^/    | /' "$ERR"
+        fi
+    } >&2
+    exit 1
+}
+
+# expect_eq A B WHAT: A and B are the same string.
+expect_eq() {
+    [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"
+}
+
+# expect_status N: the last run exited with status N.
+expect_status() {
+    local why=
+    ((STATUS == 124)) && why=" (killed by timeout 60)"
+    ((STATUS > 128)) && why=" (killed by signal $((STATUS - 128)))"
+    [[ $STATUS == "$1" ]] || fail "exit status: expected $1, got $STATUS$why"
+}
+
+# expect_out_line LINE: stdout has exactly this line (the whole line).
+expect_out_line() {
+    grep -qxF -- "$1" "$OUT" || fail "stdout: expected the line '$1'"
+}
+
+# expect_out_contains TEXT: TEXT appears in stdout.
+expect_out_contains() {
+    grep -qF -- "$1" "$OUT" || fail "stdout: expected to contain '$1'"
+}
+
+# expect_err_contains TEXT: TEXT appears in stderr.
+expect_err_contains() {
+    grep -qF -- "$1" "$ERR" || fail "stderr: expected to contain '$1'"
+}
+
+# expect_out_count TEXT N: exactly N lines of stdout contain TEXT.
+expect_out_count() {
+    local n
+    n=$(grep -cF -- "$1" "$OUT" || true)
+    ((n == $2)) || fail "stdout: expected '$1' on $2 line(s), found on $n"
+}
+
+# expect_out_empty: nothing on stdout.
+expect_out_empty() {
+    [[ ! -s $OUT ]] || fail "stdout: expected nothing"
+}
+
+# expect_err_one_line: stderr is exactly one line.
+expect_err_one_line() {
+    local n
+    n=$(grep -c '' "$ERR" || true)
+    ((n == 1)) || fail "stderr: expected exactly one line, got $n"
+}
+
+# expect_out_sequence RE...: stdout has lines matching each extended regular
+# expression RE (as the whole line), in this order; other lines may come
+# between them.
+expect_out_sequence() {
+    local -a lines
+    local re i=0
+    mapfile -t lines <"$OUT"
+    for re; do
+        while ((i < ${#lines[@]})) && ! [[ ${lines[i]} =~ ^($re)$ ]]; do
+            i=$((i + 1))
+        done
+        ((i < ${#lines[@]})) ||
+            fail "stdout: expected a line matching /^$re\$/ (after the lines before it)" \
+                "expected, in order:" "$(printf '/^%s$/\n' "$@")"
+        i=$((i + 1))
+    done
+}
+
+# expect_no_core: the last run was not killed by a signal and dumped no core.
+expect_no_core() {
+    local cores
+    ((STATUS < 128)) || fail "killed by signal $((STATUS - 128))"
+    cores=$(find "$TEST_DIR" -maxdepth 1 -name 'core*' -type f)
+    [[ -z $cores ]] || fail "core file(s) left:" "$cores"
+}
+
+# expect_usage_error: the last run was refused as bad usage or setup: status
+# 2, one line on stderr starting with "loads-runner: ", nothing on stdout.
+expect_usage_error() {
+    expect_status 2
+    expect_no_core
+    expect_err_one_line
+    [[ $(<"$ERR") == "loads-runner: "* ]] ||
+        fail "stderr: expected to start with 'loads-runner: '"
+    expect_out_empty
+}
+
+# expect_access_log N: nginx's access log has N lines.  It is written after
+# the response is sent, so this waits up to 2 s for late lines.
+expect_access_log() {
+    local i
+    for ((i = 0; i < 20; i++)); do
+        (($(access_log_lines) >= $1)) && break
+        sleep 0.1
+    done
+    expect_eq "$(access_log_lines)" "$1" "lines in nginx's access log"
+}
