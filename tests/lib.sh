@@ -321,3 +321,27 @@ expect_access_log() {
     done
     expect_eq "$(access_log_lines)" "$1" "lines in nginx's access log"
 }
+
+# ------------------------------------------------------------- numbers
+
+# out_field NAME: prints the first word of the value of stdout's first line
+# "NAME: VALUE..." ("Duration: 3.01 seconds" gives 3.01); fails without one.
+out_field() {
+    local v
+    v=$(awk -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$OUT")
+    [[ -n $v ]] || fail "stdout: expected a line '$1: ...'"
+    echo "${v%% *}"
+}
+
+# expect_num A OP B WHAT: the numbers A and B (decimals allowed) compare as
+# OP (<, <=, ==, !=, >=, >) says.
+expect_num() {
+    awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+        if (a !~ /^-?[0-9]+(\.[0-9]+)?$/ || b !~ /^-?[0-9]+(\.[0-9]+)?$/) exit 1
+        a += 0; b += 0
+        if (op == "<") ok = a < b; else if (op == "<=") ok = a <= b
+        else if (op == "==") ok = a == b; else if (op == "!=") ok = a != b
+        else if (op == ">=") ok = a >= b; else if (op == ">") ok = a > b
+        exit !ok
+    }' || fail "$4: expected $1 $2 $3"
+}

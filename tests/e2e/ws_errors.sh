@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Each websocket failure is an Error with a clear message, counted once, and
+# the run ends normally with exit status 1: connection refused, handshake
+# refused (403 from loads-echo, 404 from nginx), closed by the server, a
+# receive timeout, a malformed frame, a connection dropped without a close
+# frame, and a receive cut by the grace period.
+source "$(dirname "$0")/../lib.sh"
+
+use_module ws_cases.c
+start_echo
+
+# expect_ws_error TEST SERVER MESSAGE [ARGS...]: running ws_cases.TEST once
+# against SERVER gives one Error with MESSAGE, and nothing else.
+expect_ws_error() {
+    local test=$1 server=$2 message=$3
+    shift 3
+    run_loads "ws_cases.TestWsErrors.$test" --server-url "$server" "$@"
+    expect_status 1
+    expect_no_core
+    expect_out_line "Success: 0"
+    expect_out_line "Errors: 1"
+    expect_out_line "Failures: 0"
+    expect_out_count "$message" 1
+}
+
+step "connection refused"
+port=$(free_port)
+expect_ws_error test_refused "http://127.0.0.1:$port" \
+    "WS connect ws://127.0.0.1:$port/: Connection refused"
+expect_out_line "Opened web sockets: 0"
+
+step "handshake refused: 403"
+expect_ws_error test_forbidden "$ECHO_URL" \
+    "WS connect ${ECHO_WS}/forbidden: handshake refused: HTTP 403"
+expect_out_line "Opened web sockets: 0"
+
+step "handshake refused: 404 (nginx)"
+start_nginx
+expect_ws_error test_not_found "$NGINX_URL" \
+    "WS connect ${NGINX_URL/http:/ws:}/no-such-socket: handshake refused: HTTP 404"
+
+step "closed by the server after one message"
+expect_ws_error test_closed_by_server "$ECHO_URL" \
+    "WS receive ${ECHO_WS}/close-after-1: closed by server (1000)"
+expect_out_line "Opened web sockets: 1"
+expect_out_line "Bytes received via web sockets : 3"
+
+step "receive timeout"
+expect_ws_error test_receive_timeout "$ECHO_URL" \
+    "WS receive ${ECHO_WS}/: no message within 0.5 s"
+
+step "the same, 3 VUs x 2 runs: counted 6 times, one message"
+run_loads ws_cases.TestWsErrors.test_receive_timeout --server-url "$ECHO_URL" -u 3 -c 2
+expect_status 1
+expect_out_line "Opened web sockets: 6"
+expect_out_line "Errors: 6"
+expect_out_sequence 'Errors:' '  6 occurrences in TestWsErrors\.test_receive_timeout:' \
+    "      WS receive ws://127\.0\.0\.1:[0-9]+/: no message within 0\.5 s"
+
+step "malformed frame and dropped connection (ws_bad_server)"
+cc -O1 -o ws_bad_server "$REPO/tests/e2e/modules/ws_bad_server.c" -lcrypto
+./ws_bad_server >bad.out 2>&1 &
+PIDS+=("$!")
+for ((i = 0; i < 50; i++)); do
+    [[ -s bad.out && $(<bad.out) =~ listening\ on\ ([0-9]+) ]] && break
+    sleep 0.1
+done
+bad=http://127.0.0.1:${BASH_REMATCH[1]:?ws_bad_server did not start}
+expect_ws_error test_malformed "$bad" \
+    "WS receive ${bad/http:/ws:}/bad-opcode: protocol error: illegal opcode"
+expect_out_line "Opened web sockets: 1"
+expect_ws_error test_dropped "$bad" \
+    "WS receive ${bad/http:/ws:}/drop: connection closed by server without a close frame"
+
+step "a receive of 60 s, -u 3 -d 1s --grace 1: cut by the grace period"
+t0=$(date +%s)
+run_loads ws_cases.TestWsErrors.test_long_receive --server-url "$ECHO_URL" -u 3 -d 1s --grace 1
+wall=$(($(date +%s) - t0))
+expect_status 1
+expect_no_core
+expect_out_line "Opened web sockets: 3"
+expect_out_line "Errors: 3"
+expect_out_sequence 'Errors:' '  3 occurrences in TestWsErrors\.test_long_receive:' \
+    "      WS receive ws://127\.0\.0\.1:[0-9]+/: stopped, still waiting after the grace period"
+expect_num "$wall" "<" 8 "wall-clock seconds of the run"
