@@ -5,6 +5,8 @@
 #   make test       the whole suite (unit + end-to-end); TEST=name runs one
 #   make asan       the same build with ASan + UBSan and the ucontext switch,
 #                   into build-asan/; `make asan test` runs the suite under it
+#   make fuzz       libFuzzer targets of the runner's parsers (tests/fuzz), built
+#                   with clang into build-fuzz/, FUZZ_SECONDS (20) each
 #   make install    PREFIX=/usr/local by default (DESTDIR honoured)
 #   make deps       install missing Debian packages (scripts/deps)
 
@@ -37,7 +39,7 @@ UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 DEPS        := $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/runner/main.d \
                $(BUILD)/examples/echo_server.d
 
-.PHONY: all deps deps-check demo test asan install uninstall clean format lint bench
+.PHONY: all deps deps-check demo test asan fuzz install uninstall clean format lint bench
 all: deps-check $(BUILD)/loads-runner $(BUILD)/loads-echo $(BUILD)/unit-tests
 
 # deps-check is cheap when everything is there; `make deps` forces it.
@@ -76,6 +78,31 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DLOADS_UCONTEXT" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" $(filter-out asan,$(MAKECMDGOALS))
 
+# The parsers' libFuzzer targets, their objects built with the same flags.
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+                $(filter-out -Werror -Wno-format-truncation,$(WARN)) -Iinclude -I. \
+                -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
+                $(FUZZ_BUILD)/shm/shm.o
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -ldl -lrt -lm
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -102,6 +129,7 @@ bench: all
 	scripts/bench
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(DEPS)
+-include $(wildcard $(FUZZ_BUILD)/*/*.d $(FUZZ_BUILD)/*/*/*.d)

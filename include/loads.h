@@ -105,6 +105,89 @@ double loads_elapsed(const loads_response *r);
 /* 1 when the body contains the string needle, else 0. */
 int loads_contains(const loads_response *r, const char *needle);
 
+/* ----------------------------------------------------------- websockets */
+
+/*
+ * A WebSocket connection of the running test.  It belongs to the test run:
+ * a socket the test leaves open is closed when the run ends, and the
+ * handle must not be kept across runs.  One VU may use any number of
+ * sockets and mix them with HTTP requests.
+ *
+ *     static void on_message(loads_test *t, loads_ws *ws, const void *data,
+ *                            size_t len, int binary, void *user)
+ *     {
+ *         ...copy what the test wants to check into *user...
+ *     }
+ *
+ *     loads_ws *ws = loads_ws_connect(t, "/chat", on_message, &seen);
+ *     loads_ws_send(t, ws, "hello");
+ *     loads_ws_receive(t, ws, 5);       (on_message has seen the reply)
+ *     loads_ws_close(t, ws);
+ *
+ * Counting: each successful handshake adds 1 to "Opened web sockets", each
+ * payload byte received adds to "Bytes received via web sockets".  The
+ * time of the handshake and the wait of each loads_ws_receive are the
+ * response times of the socket's row "WS ws://host/path" in the URL table
+ * (they are not mixed into the HTTP response times).
+ */
+typedef struct loads_ws loads_ws;
+
+/*
+ * Called with each message, inside the VU, just before the
+ * loads_ws_receive that waited for it returns; so it may call the API,
+ * assertions included.  data holds the whole message (fragments are
+ * reassembled), followed by a NUL byte so that a text message can be used
+ * as a string; it is valid until the callback returns.  binary is 1 for a
+ * binary message, 0 for text.  user is the pointer given to connect.
+ */
+typedef void (*loads_ws_callback)(loads_test *t, loads_ws *ws, const void *data,
+                                  size_t len, int binary, void *user);
+
+/*
+ * Opens a WebSocket and returns when the handshake has completed.  url is
+ * absolute ("ws://127.0.0.1:9200/chat", "wss://...", or http:// and
+ * https://, which mean ws:// and wss://) or relative to --server-url
+ * ("/chat"), whose http becomes ws and https wss.  cb may be NULL (messages
+ * are then only counted).  On a failure (connection refused, handshake
+ * refused, timeout) the test stops as an Error.
+ */
+loads_ws *loads_ws_connect(loads_test *t, const char *url, loads_ws_callback cb,
+                           void *user);
+
+/*
+ * The same, offering the subprotocols of protocols ("chat, superchat"; NULL
+ * for none) and adding headers, NULL or a NULL-terminated array of
+ * "Name: value" strings, to the handshake request.
+ */
+loads_ws *loads_ws_connect_ex(loads_test *t, const char *url, const char *protocols,
+                              const char *const *headers, loads_ws_callback cb,
+                              void *user);
+
+/*
+ * Sends a text message (a NUL-terminated string) or a binary one.  It
+ * returns at once unless the connection is backed up, then it waits until
+ * the message has been handed to the system.  Sending on a closed socket
+ * stops the test as an Error.
+ */
+void loads_ws_send(loads_test *t, loads_ws *ws, const char *text);
+void loads_ws_send_binary(loads_test *t, loads_ws *ws, const void *data, size_t len);
+
+/*
+ * Waits for the next message (messages are queued per socket in their order
+ * of arrival), runs the callback on it, and returns its length.  timeout_s
+ * of 0 or less means --timeout.  When no message comes within the timeout,
+ * or the socket is closed before one comes (by the server: "closed by
+ * server (1000)"), the test stops as an Error.
+ */
+size_t loads_ws_receive(loads_test *t, loads_ws *ws, double timeout_s);
+
+/*
+ * Closes the socket with status 1000 and waits for the server's answer (at
+ * most --timeout).  Messages not yet received are dropped.  Any later call
+ * on ws stops the test as an Error.
+ */
+void loads_ws_close(loads_test *t, loads_ws *ws);
+
 /* ------------------------------------------------------------- outcomes */
 
 /*

@@ -146,9 +146,9 @@ void shm_clean_stale(void)
         char *end;
         long pid;
 
-        if (strncmp(e->d_name, SHM_PREFIX + 1, strlen(SHM_PREFIX) - 1) != 0)
+        if (strncmp(e->d_name, SHM_FILE_PREFIX, strlen(SHM_FILE_PREFIX)) != 0)
             continue;
-        pid = strtol(e->d_name + strlen(SHM_PREFIX) - 1, &end, 10);
+        pid = strtol(e->d_name + strlen(SHM_FILE_PREFIX), &end, 10);
         if (*end || pid <= 0)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno == EPERM)

@@ -19,7 +19,8 @@
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
 #define SHM_VERSION      1
-#define SHM_PREFIX       "/loads-"             /* name: /loads-<supervisor pid> */
+#define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
+#define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
 #define SHM_MAX_CYCLES   32
 #define SHM_URLS         32                    /* distinct URLs per worker... */

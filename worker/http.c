@@ -230,7 +230,6 @@ int worker_http_vu_init(struct loads_test *vu)
         return -ENOMEM;
     curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-    curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     set_session(vu);
     return 0;
 }
@@ -258,6 +257,7 @@ void worker_http_free_responses(struct loads_test *vu)
 
     for (; r; r = next) {
         next = r->next;
+        free(r->url);
         free(r->body);
         free(r->headers);
         free(r);
@@ -338,26 +338,25 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 
 /* --------------------------------------------------------------- requests */
 
-/* Resolves url against --server-url into out.  Returns 0 or -EINVAL. */
-static int resolve_url(const char *base, const char *url, char *out, size_t len)
+/*
+ * Resolves url against --server-url.  Returns a string the caller frees,
+ * or NULL when a relative URL has no base (or memory ran out).  Kept off
+ * the VU's stack: every page a VU's stack touches stays resident.
+ */
+static char *resolve_url(const char *base, const char *url)
 {
-    size_t blen;
+    size_t blen = strlen(base);
+    char *out;
 
-    if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0) {
-        if (strlen(url) >= len)
-            return -EINVAL;
-        strcpy(out, url);
-        return 0;
-    }
+    if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0)
+        return strdup(url);
     if (!base[0])
-        return -EINVAL;
-    blen = strlen(base);
+        return NULL;
     while (blen && base[blen - 1] == '/')
         blen--;
-    if ((size_t)snprintf(out, len, "%.*s%s%s", (int)blen, base, url[0] == '/' ? "" : "/",
-                         url) >= len)
-        return -EINVAL;
-    return 0;
+    if (asprintf(&out, "%.*s%s%s", (int)blen, base, url[0] == '/' ? "" : "/", url) < 0)
+        return NULL;
+    return out;
 }
 
 /* The per-URL key: method and URL without its query string or fragment. */
@@ -478,20 +477,30 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
     struct worker *w = vu->w;
     struct curl_slist *list = NULL;
     struct loads_response *r;
-    char full[4096], key[SHM_URL_LEN], why[SHM_MSG_LEN];
+    char key[SHM_URL_LEN], why[SHM_MSG_LEN];
+    const char *full;
 
-    if (resolve_url(w->plan->server_url, url, full, sizeof(full)) < 0)
-        vu_stop_run(vu, VU_ERROR, "cannot request %s: %s", url,
-                    w->plan->server_url[0] ? "URL too long"
-                                           : "relative URL and no --server-url");
-    url_key(key, sizeof(key), method, full);
     r = calloc(1, sizeof(*r));
-    for (; headers && *headers; headers++)
-        list = curl_slist_append(list, *headers);
-    if (!r || (headers && !list))
+    if (!r)
         vu_stop_run(vu, VU_ERROR, "out of memory");
     r->next = vu->responses;
     vu->responses = r;
+    r->url = resolve_url(w->plan->server_url, url);
+    if (!r->url)
+        vu_stop_run(vu, VU_ERROR, "cannot request %s: %s", url,
+                    w->plan->server_url[0] ? "out of memory"
+                                           : "relative URL and no --server-url");
+    full = r->url;
+    url_key(key, sizeof(key), method, full);
+    for (; headers && *headers; headers++) {
+        struct curl_slist *more = curl_slist_append(list, *headers);
+
+        if (!more) {
+            curl_slist_free_all(list);
+            vu_stop_run(vu, VU_ERROR, "out of memory");
+        }
+        list = more;
+    }
     vu->filling = r;
     vu->errbuf[0] = '\0';
     set_request(vu, method, full, list, body, body_len);

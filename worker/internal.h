@@ -14,11 +14,14 @@
 #include "worker/coro.h"
 #include "worker/worker.h"
 
+struct lws_context; /* libwebsockets, seen only by ws.c */
+
 enum vu_state {
     VU_NEW = 0,     /* created, waiting for its start (ramp-up) */
     VU_RUNNING,     /* running test code */
     VU_WAIT_HTTP,   /* suspended until its request completes */
     VU_WAIT_SLEEP,  /* suspended in loads_sleep */
+    VU_WAIT_WS,     /* suspended on a web socket: connect, send, receive, close */
     VU_FINISHED,    /* its coroutine has returned */
 };
 
@@ -26,6 +29,7 @@ enum vu_outcome { VU_SUCCESS = 0, VU_FAILURE = SHM_FAILURE, VU_ERROR = SHM_ERROR
 
 struct loads_response {
     struct loads_response *next;  /* the run's list of responses, freed together */
+    char *url;                    /* the absolute URL requested */
     int status;                   /* HTTP status */
     double elapsed;               /* seconds, request to last byte */
     char *body;                   /* NUL-terminated, at most max_body bytes */
@@ -54,6 +58,11 @@ struct loads_test {
     char msg[SHM_MSG_LEN];        /* its message, when not a success */
     struct loads_response *responses; /* this run's responses */
     struct loads_response *filling;   /* response being received */
+    struct loads_ws *ws;          /* this run's web sockets (ws.c) */
+    struct loads_ws *ws_waiting;  /* the socket it waits on in VU_WAIT_WS */
+    struct loads_test *ws_next;   /* next in the worker's ws_ready queue */
+    int ws_queued;                /* in that queue */
+    int ws_timed_out;             /* its web socket wait timed out */
 };
 
 /* A socket curl opened, watched by one uv_poll for its whole life. */
@@ -85,6 +94,13 @@ struct worker {
     uint64_t cur_second;          /* the second being collected */
     uint64_t sec_hits;            /* its hits */
     uint64_t sec_errors;          /* its failed and errored runs */
+    struct lws_context *lws;      /* web sockets, created on the first connect */
+    int lws_failed;               /* creating it failed: do not retry */
+    uv_idle_t ws_idle;            /* resumes the VUs of ws_ready, off lws' stack */
+    struct loads_test *ws_ready;  /* VUs whose socket has news, oldest first */
+    struct loads_test *ws_ready_tail;
+    char *ws_buf;                 /* LWS_PRE + outgoing payload, for lws_write */
+    size_t ws_buf_cap;
 };
 
 /* worker.c */
@@ -101,5 +117,10 @@ int worker_http_vu_init(struct loads_test *vu);
 void worker_http_vu_close(struct loads_test *vu);
 void worker_http_abort(struct loads_test *vu);
 void worker_http_free_responses(struct loads_test *vu);
+
+/* ws.c */
+void worker_ws_end_run(struct loads_test *vu);
+void worker_ws_abort(struct loads_test *vu);
+void worker_ws_close(struct worker *w);
 
 #endif

@@ -26,6 +26,7 @@ static const char *const vu_state_names[] = {
     [VU_RUNNING] = "running",
     [VU_WAIT_HTTP] = "wait-http",
     [VU_WAIT_SLEEP] = "wait-sleep",
+    [VU_WAIT_WS] = "wait-ws",
     [VU_FINISHED] = "finished",
 };
 
@@ -138,6 +139,7 @@ static void run_test(struct loads_test *vu, const struct worker_test *test)
             memcpy(vu->msg, msg, sizeof(msg));
         }
     }
+    worker_ws_end_run(vu);
     worker_http_free_responses(vu);
     record_outcome(vu);
 }
@@ -193,6 +195,11 @@ static void abort_runs(struct worker *w)
             break;
         case VU_WAIT_SLEEP:
             uv_timer_stop(&vu->timer);
+            vu->aborted = 1;
+            vu_resume(vu);
+            break;
+        case VU_WAIT_WS:
+            worker_ws_abort(vu);
             vu->aborted = 1;
             vu_resume(vu);
             break;
@@ -285,8 +292,14 @@ static void on_walk_close(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/*
+ * Frees everything of the worker.  The web sockets go first: lws closes
+ * its handles through the loop, so it must be done with them before the
+ * remaining handles are closed from outside.
+ */
 static void worker_cleanup(struct worker *w)
 {
+    worker_ws_close(w);
     for (uint32_t i = 0; i < w->nvus; i++) {
         worker_http_vu_close(&w->vus[i]);
         coro_destroy(w->vus[i].co);
