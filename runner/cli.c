@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "runner/runner.h"
 
 static const char usage[] =
     "Usage: loads-runner TEST [options]\n"
+    "       loads-runner --attach [PID]\n"
     "\n"
     "Runs TEST, a dotted name: module.Suite.test (one test) or module.Suite\n"
     "(every test of the suite).  The module is module.so, or module.c compiled\n"
@@ -38,13 +40,21 @@ static const char usage[] =
     "                       options on the command line win\n"
     "  -q, --quiet          print only the summary\n"
     "      --no-tui         no dashboard, even on a terminal\n"
+    "      --attach [PID]   watch a run started elsewhere (by its pid; the only\n"
+    "                       one when none is given) and print its summary at\n"
+    "                       the end; q detaches and leaves the run alone\n"
     "      --output FORMAT  text (default) or json\n"
     "      --json FILE      also write the JSON summary to FILE\n"
     "      --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
     "\n"
+    "On a terminal a dashboard shows the run live: q or Ctrl-C stops it (running\n"
+    "tests get the grace period; press again to kill them), ? lists the keys.\n"
+    "\n"
     "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
-    "2 bad usage or setup (the reason is printed on stderr).\n";
+    "2 bad usage or setup (the reason is printed on stderr).  A stopped run\n"
+    "counts the runs that ended.  With --attach, the watched run's status, or 0\n"
+    "when detached before its end.\n";
 
 enum {
     OPT_SERVER_URL = 256,
@@ -56,6 +66,7 @@ enum {
     OPT_NO_TUI,
     OPT_OUTPUT,
     OPT_JSON,
+    OPT_ATTACH,
     OPT_VERSION,
 };
 
@@ -75,6 +86,7 @@ static const struct option long_options[] = {
     {"no-tui", no_argument, NULL, OPT_NO_TUI},
     {"output", required_argument, NULL, OPT_OUTPUT},
     {"json", required_argument, NULL, OPT_JSON},
+    {"attach", optional_argument, NULL, OPT_ATTACH},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -241,6 +253,26 @@ uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
     return users * hits * ntests;
 }
 
+/*
+ * The dashboard is for a person at a terminal: output meant for a file, a
+ * pipe or a script (-q, --no-tui, --output json) keeps to plain text.
+ */
+int runner_wants_dashboard(const struct runner_opts *o)
+{
+    return isatty(STDOUT_FILENO) && !o->quiet && !o->no_tui && o->output != RUNNER_JSON;
+}
+
+/* Parses a run's pid for --attach; 0 is no pid. */
+static int parse_pid(const char *s, int32_t *pid)
+{
+    uint64_t v;
+
+    if (parse_uint(s, 1, INT32_MAX, &v) < 0)
+        return -EINVAL;
+    *pid = (int32_t)v;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ options */
 
 /*
@@ -319,6 +351,13 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
     case OPT_JSON:
         snprintf(o->json_file, sizeof(o->json_file), "%s", v);
         return 0;
+    case OPT_ATTACH:
+        o->attach = 1;
+        if (!*v || parse_pid(v, &o->attach_pid) == 0)
+            return 0;
+        snprintf(err, errlen, "invalid --attach '%s': use the pid of a run's "
+                              "loads-runner, or no value", v);
+        return -EINVAL;
     }
     snprintf(err, errlen, "invalid --%s '%s': use a number of seconds from 0%s", name, v,
              id == OPT_TIMEOUT ? " (above 0)" : "");
@@ -386,7 +425,8 @@ static int read_config(struct runner_opts *o, const char *path, char *err, size_
             if (*p == '_')
                 *p = '-';
         opt = find_option(key);
-        if (!opt || opt->val == OPT_CONFIG || opt->val == 'h' || opt->val == OPT_VERSION) {
+        if (!opt || opt->val == OPT_CONFIG || opt->val == 'h' || opt->val == OPT_VERSION ||
+            opt->val == OPT_ATTACH) {
             snprintf(err, errlen, "%s:%d: unknown option '%s'", path, lineno, key);
             rc = -EINVAL;
             break;
@@ -469,6 +509,18 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                 return -EINVAL;
         }
         }
+    }
+    if (o->attach) {
+        /* --attach PID: getopt leaves the pid as an operand. */
+        if (optind < argc && !o->attach_pid && optind + 1 == argc &&
+            parse_pid(argv[optind], &o->attach_pid) == 0)
+            return 0;
+        if (optind < argc) {
+            snprintf(err, errlen, "--attach takes the pid of a run, not '%s': "
+                                  "loads-runner --attach [PID]", argv[optind]);
+            return -EINVAL;
+        }
+        return 0;
     }
     if (optind >= argc) {
         snprintf(err, errlen, "no test given: loads-runner module.Suite.test "

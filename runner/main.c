@@ -22,6 +22,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;
     }
+    if (opts.attach)
+        return runner_attach(&opts);
     if (runner_load_tests(opts.test, &tests, err, sizeof(err)) < 0) {
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;

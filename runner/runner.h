@@ -37,6 +37,8 @@ struct runner_opts {
     int no_tui;                             /* --no-tui */
     enum runner_output output;              /* --output */
     char json_file[4096];                   /* --json FILE, "" if none */
+    int attach;                             /* --attach: watch another run */
+    int32_t attach_pid;                     /* its supervisor's pid; 0: find it */
 };
 
 /*
@@ -55,6 +57,12 @@ int runner_parse_url(const char *s, char *err, size_t errlen);
 
 /* Test runs a plan makes: sum(users) * sum(hits) * tests; 0 for durations. */
 uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t ntests);
+
+/*
+ * Whether to show the dashboard: stdout is a terminal and neither -q,
+ * --no-tui nor --output json asked for plain output.
+ */
+int runner_wants_dashboard(const struct runner_opts *opts);
 
 /* ---- modules (module.c) ---- */
 
@@ -76,5 +84,22 @@ int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
 
 /* Runs the plan over forked workers; returns the exit status. */
 int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests);
+
+/*
+ * Prints the summary of the run in s where opts ask for it (stdout, text
+ * or JSON; --json FILE) and returns the run's exit status.  elapsed, when
+ * not negative, replaces the segment's duration (a run whose supervisor
+ * died never recorded its end).
+ */
+int runner_report(const struct runner_opts *opts, const struct shm *s, double elapsed);
+
+/* ---- attach (attach.c) ---- */
+
+/*
+ * loads-runner --attach [PID]: watches a run started elsewhere, read-only,
+ * in the dashboard (or plainly without a terminal), and prints its summary
+ * when it ends.  Returns the exit status.
+ */
+int runner_attach(const struct runner_opts *opts);
 
 #endif

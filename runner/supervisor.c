@@ -8,10 +8,12 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,7 +22,9 @@
 #include "runner/runner.h"
 #include "tui/tui.h"
 
-#define POLL_MS 100
+#define POLL_MS       100
+#define DASH_POLL_MS  50          /* keys and frames of the dashboard */
+#define PLAIN_EVERY   5000000     /* us between plain progress lines */
 
 static volatile sig_atomic_t stop_signals;   /* SIGINT/SIGTERM received */
 
@@ -67,6 +71,10 @@ struct supervisor {
     uint32_t nslots;
     uint32_t alive;               /* workers of the current cycle still running */
     int progress;                 /* draw a progress bar on stderr */
+    int plain;                    /* print progress lines on stderr */
+    int64_t plain_next_us;        /* CLOCK_MONOTONIC of the next line */
+    struct tui_dash *dash;        /* the dashboard, NULL when off */
+    int worker_log;               /* memfd for workers' output under it, or -1 */
     int killed;                   /* workers were killed by a second signal */
 };
 
@@ -120,18 +128,74 @@ static void reap(struct supervisor *sv)
     }
 }
 
+/* How far the run is, for the progress bar, from the runs ended so far. */
 static double progress_fraction(struct supervisor *sv)
 {
-    const struct shm_header *h = sv->shm.hdr;
     uint64_t runs = 0;
 
-    if (h->planned_runs) {
-        for (uint32_t i = 0; i < sv->nslots; i++)
-            runs += shm_load(&shm_slot(&sv->shm, i)->c.runs);
-        return (double)runs / (double)h->planned_runs;
+    for (uint32_t i = 0; i < sv->nslots; i++)
+        runs += shm_load(&shm_slot(&sv->shm, i)->c.runs);
+    return tui_run_fraction(sv->shm.hdr, runs);
+}
+
+/*
+ * A plain progress line on stderr every PLAIN_EVERY from the start, and a
+ * last one at the end, for a terminal on stderr while stdout goes to a file.
+ */
+static void plain_progress(struct supervisor *sv, int final)
+{
+    struct shm_stats st;
+    int64_t now = shm_mono_us();
+
+    if (!sv->plain_next_us)
+        sv->plain_next_us = now + PLAIN_EVERY;
+    if (!final && now < sv->plain_next_us)
+        return;
+    sv->plain_next_us = now + PLAIN_EVERY;
+    if (shm_stats_collect(&st, &sv->shm) < 0)
+        return;
+    tui_progress_line(stderr, sv->shm.hdr, &st);
+    shm_stats_free(&st);
+}
+
+/*
+ * Opens the dashboard when wanted and possible.  Under it the workers'
+ * stdout and stderr (test code may print, LOADS_DEBUG does) go to a
+ * memory file instead of the screen, shown on stderr once it closes.
+ */
+static void open_dashboard(struct supervisor *sv)
+{
+    if (!runner_wants_dashboard(sv->opts))
+        return;
+    sv->dash = tui_dash_open(&sv->shm, 0);
+    if (!sv->dash)
+        return;
+    sv->worker_log = memfd_create("loads-worker-output", MFD_CLOEXEC);
+    if (sv->worker_log < 0)
+        sv->worker_log = open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+/* Gives the terminal back, then shows what the workers printed meanwhile. */
+static void close_dashboard(struct supervisor *sv)
+{
+    char buf[65536];
+    off_t off = 0;
+    ssize_t n;
+
+    if (!sv->dash)
+        return;
+    tui_dash_close(sv->dash);
+    sv->dash = NULL;
+    if (sv->worker_log < 0)
+        return;
+    while ((n = pread(sv->worker_log, buf, sizeof(buf), off)) > 0) {
+        if (fwrite(buf, 1, (size_t)n, stderr) != (size_t)n)
+            break;
+        off += n;
     }
-    return (double)(shm_mono_us() - h->started_mono_us) /
-           ((double)h->duration_us * h->ncycles);
+    fflush(stderr);
+    close(sv->worker_log);
+    sv->worker_log = -1;
 }
 
 /*
@@ -198,8 +262,13 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
             snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
             return -errno;
         }
-        if (pid == 0)
+        if (pid == 0) {
+            if (sv->worker_log >= 0) {
+                dup2(sv->worker_log, STDOUT_FILENO);
+                dup2(sv->worker_log, STDERR_FILENO);
+            }
             worker_main(p);
+        }
         slot->pid = pid;
         slot->users = p->users;
         __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELAXED);
@@ -211,21 +280,26 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
 /*
  * Waits for the current cycle's workers, drawing progress meanwhile.
  * SIGCHLD is blocked and waited for, so a worker's end is noticed at once
- * (the run's duration is not rounded up to the poll interval).
+ * (the run's duration is not rounded up to the poll interval).  A q in the
+ * dashboard counts as one more stop signal: the same path as Ctrl-C.
  */
 static void wait_cycle(struct supervisor *sv, int *seen)
 {
-    const struct timespec tick = {0, POLL_MS * 1000000L};
+    const struct timespec tick = {0, (sv->dash ? DASH_POLL_MS : POLL_MS) * 1000000L};
     sigset_t chld;
 
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     while (sv->alive > 0) {
         sigtimedwait(&chld, NULL, &tick);
+        if (sv->dash && tui_dash_tick(sv->dash) == TUI_DASH_QUIT)
+            stop_signals++;
         handle_stop(sv, seen);
         reap(sv);
         if (sv->progress)
             tui_progress(stderr, progress_fraction(sv), 0);
+        else if (sv->plain)
+            plain_progress(sv, 0);
     }
 }
 
@@ -236,29 +310,34 @@ static int exit_status(const struct shm_stats *st)
     return RUNNER_OK;
 }
 
-/* Prints the summary where it was asked for; returns the exit status. */
-static int report(struct supervisor *sv)
+/*
+ * Prints the summary where it was asked for and returns the exit status.
+ * The supervisor calls it at the end of its run, --attach at the end of
+ * the run it watched: both print the same figures.
+ */
+int runner_report(const struct runner_opts *o, const struct shm *s, double elapsed)
 {
-    const struct runner_opts *o = sv->opts;
+    const struct shm_header *h = s->hdr;
     struct shm_stats st;
     int status;
 
-    if (shm_stats_collect(&st, &sv->shm) < 0) {
+    if (shm_stats_collect(&st, s) < 0) {
         fprintf(stderr, "loads-runner: out of memory for the summary\n");
         return RUNNER_USAGE;
     }
+    if (elapsed >= 0)
+        st.elapsed = elapsed;
     status = exit_status(&st);
-    if (sv->shm.hdr->planned_runs && !sv->shm.hdr->stop &&
-        st.c.runs != sv->shm.hdr->planned_runs)
+    if (h->planned_runs && !h->stop && st.c.runs != h->planned_runs)
         status = RUNNER_FAILED;
     if (o->output == RUNNER_JSON)
-        tui_summary_json(stdout, sv->shm.hdr, &st, status);
+        tui_summary_json(stdout, h, &st, status);
     else
-        tui_summary_text(stdout, sv->shm.hdr, &st);
+        tui_summary_text(stdout, h, &st);
     if (o->json_file[0]) {
         FILE *f = fopen(o->json_file, "w");
 
-        if (!f || (tui_summary_json(f, sv->shm.hdr, &st, status), fclose(f)) != 0) {
+        if (!f || (tui_summary_json(f, h, &st, status), fclose(f)) != 0) {
             fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
                     strerror(errno));
             status = RUNNER_USAGE;
@@ -290,7 +369,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     sv.opts = o;
     sv.tests = tests;
     sv.nslots = nslots;
-    sv.progress = !o->quiet && isatty(2);
+    sv.worker_log = -1;
     shm_clean_stale();
     if (shm_create(&sv.shm, nslots, err, sizeof(err)) < 0) {
         fprintf(stderr, "loads-runner: %s\n", err);
@@ -307,11 +386,15 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
 
     install_signals();
+    open_dashboard(&sv);
+    sv.progress = !sv.dash && !o->quiet && isatty(2) && isatty(1);
+    sv.plain = !sv.dash && !o->quiet && isatty(2) && !isatty(1);
     raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before fork, as libcurl asks */
     __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
     for (uint32_t k = 0; k < o->nusers && !h->stop; k++) {
         if (start_cycle(&sv, k, err, sizeof(err)) < 0) {
+            close_dashboard(&sv);
             fprintf(stderr, "loads-runner: %s\n", err);
             __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
         }
@@ -319,9 +402,12 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     }
     h->ended_mono_us = shm_mono_us();
     __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELAXED);
+    close_dashboard(&sv);
     if (sv.progress)
         tui_progress(stderr, h->stop ? progress_fraction(&sv) : 1.0, 1);
-    status = report(&sv);
+    else if (sv.plain)
+        plain_progress(&sv, 1);
+    status = runner_report(o, &sv.shm, -1);
     shm_destroy(&sv.shm);
     curl_global_cleanup();
     return status;

@@ -28,6 +28,66 @@ void tui_progress(FILE *f, double fraction, int final)
     fflush(f);
 }
 
+/*
+ * How far a run has gone, from 0 to 1: the share of the planned runs that
+ * ended for a hits run, the share of the planned cycles' time for a
+ * duration run.  The progress bar, the progress lines and the dashboard
+ * all show this one figure.
+ */
+double tui_run_fraction(const struct shm_header *h, uint64_t runs)
+{
+    int64_t end = __atomic_load_n(&h->ended_mono_us, __ATOMIC_RELAXED);
+    double f = 0;
+
+    if (h->planned_runs) {
+        f = (double)runs / (double)h->planned_runs;
+    } else if (h->duration_us && h->ncycles && h->cycle_started_mono_us) {
+        double in_cycle = (double)((end ? end : shm_mono_us()) - h->cycle_started_mono_us) /
+                          (double)h->duration_us;
+
+        f = (h->cycle + (in_cycle < 1 ? in_cycle : 1)) / h->ncycles;
+    }
+    return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+/* A number of seconds as m:ss, or h:mm:ss from an hour on. */
+void tui_format_clock(char *out, size_t len, double seconds)
+{
+    long s = seconds > 0 ? (long)seconds : 0;
+
+    if (s >= 3600)
+        snprintf(out, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(out, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+/*
+ * One plain line of progress, for a terminal on stderr while stdout goes
+ * elsewhere: no cursor tricks, so that a log of it reads well.
+ */
+void tui_progress_line(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    char elapsed[32], total[32];
+    double frac = tui_run_fraction(h, st->c.runs);
+
+    tui_format_clock(elapsed, sizeof(elapsed), st->elapsed);
+    if (h->planned_runs)
+        fprintf(f, "loads: %s  runs %llu/%llu", elapsed, (unsigned long long)st->c.runs,
+                (unsigned long long)h->planned_runs);
+    else {
+        tui_format_clock(total, sizeof(total),
+                         (double)h->duration_us * h->ncycles / 1e6);
+        fprintf(f, "loads: %s / %s", elapsed, total);
+    }
+    fprintf(f, "  %3d%%  cycle %u/%u  users %llu  hits %llu (%d/s)  success %llu  "
+               "failures %llu  errors %llu\n",
+            (int)(frac * 100), h->cycle + 1, h->ncycles,
+            (unsigned long long)st->c.users_active, (unsigned long long)st->c.hits,
+            (int)tui_rps(st), (unsigned long long)st->c.successes,
+            (unsigned long long)st->c.failures, (unsigned long long)st->c.errors);
+    fflush(f);
+}
+
 /* "2026-11-25 08:13:17.802290", local time, as the original printed it. */
 static void format_started(char *out, size_t len, int64_t us)
 {
@@ -40,13 +100,14 @@ static void format_started(char *out, size_t len, int64_t us)
     snprintf(out, len, "%s.%06d", day, (int)(us % 1000000));
 }
 
-static double rps(const struct shm_stats *st)
+/* Hits per second on average since the start: the summary's and the dashboard's. */
+double tui_rps(const struct shm_stats *st)
 {
     return st->elapsed > 0 ? (double)st->c.hits / st->elapsed : 0;
 }
 
 /* Milliseconds with a precision that suits their size. */
-static void format_ms(char *out, size_t len, uint64_t us)
+void tui_format_ms(char *out, size_t len, uint64_t us)
 {
     double ms = (double)us / 1000.0;
 
@@ -75,13 +136,13 @@ static void print_latency(FILE *f, const struct shm_stats *st)
     static const char *const names[] = {"p50", "p90", "p99", "p99.9"};
     char v[32];
 
-    format_ms(v, sizeof(v), hist_min(&st->latency));
+    tui_format_ms(v, sizeof(v), hist_min(&st->latency));
     fprintf(f, "Response time: min %s", v);
     for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
-        format_ms(v, sizeof(v), hist_percentile(&st->latency, pcts[i]));
+        tui_format_ms(v, sizeof(v), hist_percentile(&st->latency, pcts[i]));
         fprintf(f, ", %s %s", names[i], v);
     }
-    format_ms(v, sizeof(v), hist_max(&st->latency));
+    tui_format_ms(v, sizeof(v), hist_max(&st->latency));
     fprintf(f, ", max %s\n", v);
 }
 
@@ -91,7 +152,7 @@ static void print_urls(FILE *f, const struct shm_stats *st)
     char mean[32], p50[32], p99[32];
 
     if (slow) {
-        format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
+        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
         fprintf(f, "Slowest URL: %s (mean %s)\n", slow->key, mean);
     }
     fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "URL", "Hits", "Success", "Mean",
@@ -100,9 +161,9 @@ static void print_urls(FILE *f, const struct shm_stats *st)
         const struct shm_stats_url *u = &st->urls[i];
         uint64_t tries = u->hits + u->errors;
 
-        format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&u->latency));
-        format_ms(p50, sizeof(p50), hist_percentile(&u->latency, 50));
-        format_ms(p99, sizeof(p99), hist_percentile(&u->latency, 99));
+        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&u->latency));
+        tui_format_ms(p50, sizeof(p50), hist_percentile(&u->latency, 50));
+        tui_format_ms(p99, sizeof(p99), hist_percentile(&u->latency, 99));
         fprintf(f, "%-48.200s %9llu %7.1f%% %10s %10s %10s\n", u->key,
                 (unsigned long long)u->hits,
                 tries ? 100.0 * (double)u->ok / (double)tries : 0.0, mean, p50, p99);
@@ -134,7 +195,7 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, "\nHits: %llu\n", (unsigned long long)st->c.hits);
     fprintf(f, "Started: %s\n", started);
     fprintf(f, "Duration: %.2f seconds\n", st->elapsed);
-    fprintf(f, "Approximate Average RPS: %d\n", (int)rps(st));
+    fprintf(f, "Approximate Average RPS: %d\n", (int)tui_rps(st));
     fprintf(f, "Average request time: %.2fs\n", hist_mean(&st->latency) / 1e6);
     fprintf(f, "Opened web sockets: %llu\n", (unsigned long long)st->c.ws_opened);
     fprintf(f, "Bytes received via web sockets : %llu\n",
@@ -230,7 +291,7 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, ",\n  \"started\": \"%s\",\n", started);
     fprintf(f, "  \"duration\": %.6f,\n", st->elapsed);
     fprintf(f, "  \"hits\": %llu,\n", (unsigned long long)st->c.hits);
-    fprintf(f, "  \"rps\": %.3f,\n", rps(st));
+    fprintf(f, "  \"rps\": %.3f,\n", tui_rps(st));
     fprintf(f, "  \"average_request_time\": %.6f,\n", hist_mean(&st->latency) / 1e6);
     fprintf(f, "  \"opened_web_sockets\": %llu,\n", (unsigned long long)st->c.ws_opened);
     fprintf(f, "  \"bytes_received_via_web_sockets\": %llu,\n",

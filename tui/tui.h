@@ -20,4 +20,56 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
 /* One progress bar line, "[====   ]  42%", redrawn in place with \r. */
 void tui_progress(FILE *f, double fraction, int final);
 
+/* One plain progress line ending in a newline, for terminals on stderr. */
+void tui_progress_line(FILE *f, const struct shm_header *h, const struct shm_stats *st);
+
+/* How far the run is, 0 to 1: by runs for a hits run, by time otherwise. */
+double tui_run_fraction(const struct shm_header *h, uint64_t runs);
+
+/* Hits per second on average since the start. */
+double tui_rps(const struct shm_stats *st);
+
+/* "1.23 ms", "45.6 ms", "1.20 s": microseconds for a person to read. */
+void tui_format_ms(char *out, size_t len, uint64_t us);
+
+/* "4:05" or "1:02:03": seconds as a clock. */
+void tui_format_clock(char *out, size_t len, double seconds);
+
+/* ---- the live dashboard (dashboard.c) ---- */
+
+struct tui_dash;
+
+enum tui_dash_flags {
+    TUI_DASH_ATTACHED = 1,    /* watching another process's run: read-only */
+};
+
+enum tui_dash_action {
+    TUI_DASH_NONE = 0,        /* keep going */
+    TUI_DASH_QUIT,            /* q: stop the run, or detach when attached */
+};
+
+/*
+ * Takes over the terminal on stdout/stdin and draws the run of segment s,
+ * which must stay mapped until tui_dash_close.  Returns NULL, having
+ * written nothing, when the terminal cannot be driven (no terminfo entry);
+ * the caller then falls back to plain output.
+ */
+struct tui_dash *tui_dash_open(const struct shm *s, int flags);
+
+/*
+ * Reads the keys typed since the last call and redraws when a frame is due
+ * (about four times a second) or a key changed the view.  Call it at least
+ * every 100 ms.  Returns TUI_DASH_QUIT when q was pressed.
+ */
+int tui_dash_tick(struct tui_dash *d);
+
+/*
+ * Marks the run as over (attach mode): the figures are read one last time
+ * and frozen at elapsed seconds, and the status line asks for q.
+ */
+void tui_dash_finished(struct tui_dash *d, double elapsed, const char *why);
+
+/* Gives the terminal back as it was and frees d.  Safe on NULL. */
+void tui_dash_close(struct tui_dash *d);
+
 #endif
