@@ -63,11 +63,22 @@ static void raise_fd_limit(void)
     }
 }
 
+#define CRASH_LOOP 3   /* crashes in a row without a run ended: give up */
+
+/* What the supervisor remembers of a slot within the current cycle. */
+struct slot_plan {
+    uint64_t planned;             /* runs the slot owes this cycle; 0 for durations */
+    uint64_t runs_at_cycle;       /* its runs counter when the cycle began */
+    uint64_t runs_at_spawn;       /* its runs counter when its worker was forked */
+    uint32_t streak;              /* crashes in a row that ended no run */
+};
+
 struct supervisor {
     const struct runner_opts *opts;
     const struct runner_tests *tests;
     struct shm shm;
     struct worker_plan plans[SHM_MAX_WORKERS];
+    struct slot_plan slots[SHM_MAX_WORKERS];
     uint32_t nslots;
     uint32_t alive;               /* workers of the current cycle still running */
     int progress;                 /* draw a progress bar on stderr */
@@ -76,6 +87,7 @@ struct supervisor {
     struct tui_dash *dash;        /* the dashboard, NULL when off */
     int worker_log;               /* memfd for workers' output under it, or -1 */
     int killed;                   /* workers were killed by a second signal */
+    int gave_up;                  /* a crash loop stopped the run */
 };
 
 /*
@@ -95,8 +107,8 @@ static void record_crash(struct supervisor *sv, struct shm_slot *slot, int statu
                  WTERMSIG(status), strsignal(WTERMSIG(status)),
                  sv->killed ? " at a second stop signal" : "");
     } else {
-        snprintf(text, sizeof(text), "worker %d exited with status %d", slot->pid,
-                 WEXITSTATUS(status));
+        snprintf(text, sizeof(text), "worker %d exited with status %d before the end of "
+                 "its runs (exit() in test code?)", slot->pid, WEXITSTATUS(status));
     }
     slot->crashes++;
     shm_add(&slot->c.errors, in_flight);
@@ -107,7 +119,52 @@ static void record_crash(struct supervisor *sv, struct shm_slot *slot, int statu
     __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
 }
 
-/* Reaps every worker that has ended, without blocking. */
+static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t errlen);
+
+/*
+ * Replaces a crashed worker so that the run goes on: in a hits run, the
+ * replacement runs what the slot still owes (its predecessor's runs in
+ * progress were counted as Errors), so that every planned run is
+ * accounted for; in a duration run it runs until the same deadline.  A
+ * worker that keeps crashing before it ends any run stops the whole run
+ * instead of spinning.
+ */
+static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
+{
+    struct shm_header *h = sv->shm.hdr;
+    struct shm_slot *slot = shm_slot(&sv->shm, i);
+    struct slot_plan *sp = &sv->slots[i];
+    struct worker_plan *p = &sv->plans[i];
+    uint64_t runs = shm_load(&slot->c.runs);
+    char err[256], text[SHM_MSG_LEN];
+
+    if (ended > sp->runs_at_spawn)
+        sp->streak = 0;
+    if (++sp->streak >= CRASH_LOOP) {
+        snprintf(text, sizeof(text), "stopping the run: a worker crashed %u times in a "
+                 "row before ending any test run", sp->streak);
+        shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
+        shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
+        sv->gave_up = 1;
+        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (sp->planned) {
+        uint64_t done = runs - sp->runs_at_cycle;
+
+        if (done >= sp->planned)
+            return;
+        p->total_runs = sp->planned - done;
+        if (p->users > p->total_runs)
+            p->users = (uint32_t)p->total_runs;
+    } else if (shm_mono_us() >= p->deadline_mono_us) {
+        return;
+    }
+    if (spawn_worker(sv, i, err, sizeof(err)) < 0)
+        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+}
+
+/* Reaps every worker that has ended, without blocking, and replaces crashed ones. */
 static void reap(struct supervisor *sv)
 {
     int status;
@@ -116,14 +173,19 @@ static void reap(struct supervisor *sv)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (uint32_t i = 0; i < sv->nslots; i++) {
             struct shm_slot *slot = shm_slot(&sv->shm, i);
+            uint32_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+            uint64_t ended = shm_load(&slot->c.runs); /* by the worker itself */
 
-            if (slot->pid != pid || slot->state != SHM_WORKER_RUNNING)
+            if (slot->pid != pid)
                 continue;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                __atomic_store_n(&slot->state, SHM_WORKER_DONE, __ATOMIC_RELAXED);
-            else
-                record_crash(sv, slot, status);
             sv->alive--;
+
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && state == SHM_WORKER_DONE)
+                break;
+            record_crash(sv, slot, status);
+            if (!sv->shm.hdr->stop)
+                replace_worker(sv, i, ended);
+            break;
         }
     }
 }
@@ -223,6 +285,33 @@ static void handle_stop(struct supervisor *sv, int *seen)
     }
 }
 
+/* Forks the worker of slot i with the plan in sv->plans[i]. */
+static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t errlen)
+{
+    struct shm_slot *slot = shm_slot(&sv->shm, i);
+    pid_t pid;
+
+    sv->slots[i].runs_at_spawn = shm_load(&slot->c.runs);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+        return -errno;
+    }
+    if (pid == 0) {
+        if (sv->worker_log >= 0) {
+            dup2(sv->worker_log, STDOUT_FILENO);
+            dup2(sv->worker_log, STDERR_FILENO);
+        }
+        worker_main(&sv->plans[i]);
+    }
+    slot->pid = pid;
+    slot->users = sv->plans[i].users;
+    __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELEASE);
+    sv->alive++;
+    return 0;
+}
+
 /* Forks the workers of cycle k, each with its share of the cycle's users. */
 static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errlen)
 {
@@ -230,16 +319,19 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
     struct shm_header *h = sv->shm.hdr;
     uint32_t users = o->users[k];
     uint32_t n = users < sv->nslots ? users : sv->nslots;
+    uint64_t hits = 0;
     uint32_t first = 0;
     int64_t now = shm_mono_us();
 
+    for (uint32_t j = 0; j < o->nhits; j++)
+        hits += o->hits[j];
     h->cycle = k;
     h->cycle_started_mono_us = now;
     for (uint32_t i = 0; i < n; i++) {
         struct worker_plan *p = &sv->plans[i];
-        struct shm_slot *slot = shm_slot(&sv->shm, i);
-        pid_t pid;
+        struct slot_plan *sp = &sv->slots[i];
 
+        memset(p, 0, sizeof(*p));
         p->shm = &sv->shm;
         p->slot = i;
         p->tests = sv->tests->tests;
@@ -256,23 +348,11 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->server_url = o->server_url;
         first += p->users;
 
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-            snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
-            return -errno;
-        }
-        if (pid == 0) {
-            if (sv->worker_log >= 0) {
-                dup2(sv->worker_log, STDOUT_FILENO);
-                dup2(sv->worker_log, STDERR_FILENO);
-            }
-            worker_main(p);
-        }
-        slot->pid = pid;
-        slot->users = p->users;
-        __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELAXED);
-        sv->alive++;
+        sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * p->ntests;
+        sp->runs_at_cycle = shm_load(&shm_slot(&sv->shm, i)->c.runs);
+        sp->streak = 0;
+        if (spawn_worker(sv, i, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }
@@ -408,6 +488,11 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     else if (sv.plain)
         plain_progress(&sv, 1);
     status = runner_report(o, &sv.shm, -1);
+    if (sv.gave_up) {
+        fprintf(stderr, "loads-runner: stopped early: a worker crashed %d times in a row "
+                        "before ending any test run (see Crashes above)\n", CRASH_LOOP);
+        status = RUNNER_FAILED;
+    }
     shm_destroy(&sv.shm);
     curl_global_cleanup();
     return status;

@@ -113,8 +113,15 @@ static void on_poll(uv_poll_t *h, int status, int events)
         s->armed = 0;
         return;
     }
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
+    if (status < 0) {
+        /*
+         * libuv reports POLLERR (a reset, say) as UV_EBADF with no events
+         * and stops the watcher.  Let curl try what it wanted, so that its
+         * recv or send meets the real error and says "Connection reset".
+         */
+        s->armed = 0;
+        events = s->wanted;
+    }
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
@@ -384,6 +391,9 @@ static void set_session(struct loads_test *vu)
         proxy |= getenv(proxy_vars[i]) != NULL;
     if (!proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
+    /* As the curl tool and OpenSSL do: a CA bundle of the user's choice. */
+    if (getenv("SSL_CERT_FILE"))
+        curl_easy_setopt(e, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
     curl_easy_setopt(e, CURLOPT_SHARE, vu->share);
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     curl_easy_setopt(e, CURLOPT_PRIVATE, vu);
@@ -453,16 +463,48 @@ static void record_response(struct loads_test *vu, const char *key,
     w->sec_hits += hits;
 }
 
+/* Removes the first " after N ms" or " after N milliseconds" from text. */
+static void drop_elapsed(char *text)
+{
+    char *p = strstr(text, " after ");
+    char *q;
+
+    if (!p)
+        return;
+    q = p + 7;
+    while (*q >= '0' && *q <= '9')
+        q++;
+    if (q == p + 7)
+        return;
+    if (strncmp(q, " ms", 3) == 0)
+        q += 3;
+    else if (strncmp(q, " milliseconds", 13) == 0)
+        q += 13;
+    else
+        return;
+    memmove(p, q, strlen(q) + 1);
+}
+
 /*
  * Describes a failed transfer in one line: curl's message, and the
  * system's reason when curl had one (curl 7.88 says "Couldn't connect to
- * server" where a person wants "Connection refused").
+ * server" where a person wants "Connection refused").  Figures that change
+ * from one occurrence to the next (elapsed times, bytes so far) are left
+ * out, so that the summary counts one message many times instead of
+ * listing many messages once.
  */
 static void transfer_error(struct loads_test *vu, char *out, size_t len)
 {
     long oserr = 0;
-    const char *text = vu->errbuf[0] ? vu->errbuf : curl_easy_strerror(vu->result);
+    char text[CURL_ERROR_SIZE];
 
+    if (vu->result == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(out, len, "Operation timed out (--timeout %gs)", vu->w->plan->timeout);
+        return;
+    }
+    snprintf(text, sizeof(text), "%s",
+             vu->errbuf[0] ? vu->errbuf : curl_easy_strerror(vu->result));
+    drop_elapsed(text);
     curl_easy_getinfo(vu->easy, CURLINFO_OS_ERRNO, &oserr);
     if (oserr && !strstr(text, strerror((int)oserr)))
         snprintf(out, len, "%s (%s)", text, strerror((int)oserr));

@@ -160,7 +160,14 @@ static void vu_main(void *arg)
     struct worker *w = vu->w;
     const struct worker_plan *p = w->plan;
 
-    if (p->nhits) {
+    if (p->total_runs) {
+        /* A replacement worker: the runs its crashed predecessor left. */
+        uint32_t idx = vu->id - p->first_user;
+        uint64_t quota = p->total_runs / p->users + (idx < p->total_runs % p->users);
+
+        for (uint64_t r = 0; r < quota && !w->stopping; r++)
+            run_test(vu, &p->tests[r % p->ntests]);
+    } else if (p->nhits) {
         for (uint32_t k = 0; k < p->nhits; k++)
             for (uint64_t i = 0; i < p->hits[k] && !w->stopping; i++)
                 run_tests(vu);
@@ -349,5 +356,7 @@ void worker_main(const struct worker_plan *plan)
 
     flush_second(&w, w.cur_second);
     worker_cleanup(&w);
+    /* Only this path marks the slot done: an exit() in test code does not. */
+    __atomic_store_n(&w.slot->state, SHM_WORKER_DONE, __ATOMIC_RELEASE);
     exit(0);
 }

@@ -30,6 +30,8 @@ struct worker_plan {
     uint32_t users;                /* VUs to run */
     const uint64_t *hits;          /* each VU runs hits[0], then hits[1]... */
     uint32_t nhits;                /* 0 for a duration run */
+    uint64_t total_runs;           /* nonzero: run exactly this many test runs,
+                                      spread over the VUs (a replacement worker) */
     int64_t deadline_mono_us;      /* duration run: start no run after this */
     double ramp_up;                /* seconds over which VUs start */
     double timeout;                /* seconds a request may take */
