@@ -207,6 +207,10 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
     if (st->latency.count) {
         fputc('\n', f);
         print_latency(f, st);
+    }
+    if (st->nurls) {
+        if (!st->latency.count)
+            fputc('\n', f);
         print_urls(f, st);
     }
     if (st->ncounters) {
