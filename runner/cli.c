@@ -435,7 +435,8 @@ static int read_config(struct runner_opts *o, const char *path, char *err, size_
             if (strcasecmp(val, "no") == 0 || strcasecmp(val, "false") == 0 ||
                 strcmp(val, "0") == 0)
                 continue;
-            if (strcasecmp(val, "yes") && strcasecmp(val, "true") && strcmp(val, "1")) {
+            if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "true") != 0 &&
+                strcmp(val, "1") != 0) {
                 snprintf(err, errlen, "%s:%d: %s takes yes or no", path, lineno, key);
                 rc = -EINVAL;
                 break;
@@ -472,7 +473,7 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
     o->max_body = 16u << 20;
 
     /* The config file first, so that the command line wins. */
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && argv[i]; i++) {
         const char *path = NULL;
 
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)

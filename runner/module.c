@@ -241,7 +241,7 @@ static void list_names(const char *suite, char *out, size_t len)
         const char *name = suite ? d->name : d->suite;
         int seen = 0;
 
-        if ((suite && (strcmp(d->suite, suite) || d->kind != LOADS__KIND_TEST)))
+        if (suite && (strcmp(d->suite, suite) != 0 || d->kind != LOADS__KIND_TEST))
             continue;
         for (struct loads__def *e = registered; e != d; e = e->next)
             if ((suite ? strcmp(e->name, name) == 0 && strcmp(e->suite, suite) == 0
@@ -324,8 +324,8 @@ int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
     for (struct loads__def *d = registered; d; d = d->next) {
         struct worker_test *t;
 
-        if (strcmp(d->suite, suite) || d->kind != LOADS__KIND_TEST ||
-            (test && strcmp(d->name, test)))
+        if (strcmp(d->suite, suite) != 0 || d->kind != LOADS__KIND_TEST ||
+            (test && strcmp(d->name, test) != 0))
             continue;
         t = &out->tests[out->ntests++];
         snprintf(t->name, sizeof(t->name), "%s.%s", d->suite, d->name);

@@ -38,10 +38,10 @@ static int sock_table_grow(struct worker *w, int fd)
         return 0;
     while (n <= fd)
         n *= 2;
-    t = realloc(w->socks, (size_t)n * sizeof(*t));
+    t = realloc(w->socks, (size_t)n * sizeof(struct worker_sock *));
     if (!t)
         return -ENOMEM;
-    memset(t + w->nsocks, 0, (size_t)(n - w->nsocks) * sizeof(*t));
+    memset(t + w->nsocks, 0, (size_t)(n - w->nsocks) * sizeof(struct worker_sock *));
     w->socks = t;
     w->nsocks = n;
     return 0;
