@@ -84,11 +84,11 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
-                $(filter-out -Werror -Wno-format-truncation,$(WARN)) -Iinclude -I. \
+                $(filter-out -Wno-format-truncation,$(WARN)) -Iinclude -I. \
                 -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
-                $(FUZZ_BUILD)/shm/shm.o
+                $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/worker/url.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

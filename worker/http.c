@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "worker/internal.h"
+#include "worker/url.h"
 
 #define HEADERS_MAX (256 * 1024)  /* header bytes kept per response */
 
@@ -346,35 +347,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 /* --------------------------------------------------------------- requests */
 
 /*
- * Resolves url against --server-url.  Returns a string the caller frees,
- * or NULL when a relative URL has no base (or memory ran out).  Kept off
- * the VU's stack: every page a VU's stack touches stays resident.
- */
-static char *resolve_url(const char *base, const char *url)
-{
-    size_t blen = strlen(base);
-    char *out;
-
-    if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0)
-        return strdup(url);
-    if (!base[0])
-        return NULL;
-    while (blen && base[blen - 1] == '/')
-        blen--;
-    if (asprintf(&out, "%.*s%s%s", (int)blen, base, url[0] == '/' ? "" : "/", url) < 0)
-        return NULL;
-    return out;
-}
-
-/* The per-URL key: method and URL without its query string or fragment. */
-static void url_key(char *key, size_t len, const char *method, const char *url)
-{
-    size_t n = strcspn(url, "?#");
-
-    snprintf(key, len, "%s %.*s", method, (int)n, url);
-}
-
-/*
  * Sets the options that every request of a VU shares, once.  Curl looks up
  * the proxy variables of the environment on every transfer; when none is
  * set, saying so once saves that work on each request.
@@ -527,13 +499,14 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
         vu_stop_run(vu, VU_ERROR, "out of memory");
     r->next = vu->responses;
     vu->responses = r;
-    r->url = resolve_url(w->plan->server_url, url);
+    /* Off the VU's stack: every page a VU's stack touches stays resident. */
+    r->url = worker_url_resolve(w->plan->server_url, url);
     if (!r->url)
         vu_stop_run(vu, VU_ERROR, "cannot request %s: %s", url,
                     w->plan->server_url[0] ? "out of memory"
                                            : "relative URL and no --server-url");
     full = r->url;
-    url_key(key, sizeof(key), method, full);
+    worker_url_key(key, sizeof(key), method, full);
     for (; headers && *headers; headers++) {
         struct curl_slist *more = curl_slist_append(list, *headers);
 
