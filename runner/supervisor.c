@@ -292,10 +292,14 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
     pid_t pid;
 
     sv->slots[i].runs_at_spawn = shm_load(&slot->c.runs);
+    /* Before the fork: a quick worker may be done before fork returns here. */
+    slot->users = sv->plans[i].users;
+    __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELEASE);
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+        __atomic_store_n(&slot->state, SHM_WORKER_IDLE, __ATOMIC_RELEASE);
         return -errno;
     }
     if (pid == 0) {
@@ -306,8 +310,6 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
         worker_main(&sv->plans[i]);
     }
     slot->pid = pid;
-    slot->users = sv->plans[i].users;
-    __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELEASE);
     sv->alive++;
     return 0;
 }
