@@ -400,3 +400,44 @@ run_loads_timed() {
     WALL=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
     echo "  wall-clock: $WALL s"
 }
+
+# start_tls_nginx LOCATION: nginx with TLS on a free port, a self-signed
+# certificate for 127.0.0.1 made here, and LOCATION (nginx directives) as
+# the body of its "location /"; sets TLS_PORT, TLS_DIR and TLS_CERT.
+start_tls_nginx() {
+    local dir=$TMP_ROOT/tls
+    mkdir -p "$dir/tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+        -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null ||
+        fail "openssl could not make a certificate"
+    TLS_PORT=$(free_port)
+    TLS_DIR=$dir
+    TLS_CERT=$dir/cert.pem
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $dir/access.log combined;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$TLS_PORT ssl;
+        ssl_certificate $dir/cert.pem;
+        ssl_certificate_key $dir/key.pem;
+        location / {
+            $1
+        }
+    }
+}
+CONF
+    "$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" </dev/null >"$dir/nginx.out" 2>&1 &
+    PIDS+=("$!")
+    wait_port "$TLS_PORT" "$!" "$dir/nginx.pid" ||
+        fail "nginx with TLS did not start" "$(cat "$dir/nginx.out" "$dir/error.log")"
+}

@@ -27,39 +27,10 @@ expect_json_errors summary.json 1 "$test" \
     "^GET https://127\\.0\\.0\\.1:$plain_port/: .*SSL routines:[a-z0-9_]*:wrong version number\$"
 expect_num "$WALL" "<" 5 "wall-clock seconds of the run"
 
-step "a certificate for 127.0.0.1 and nginx with TLS on a free port"
-dir=$TMP_ROOT/tls
-mkdir -p "$dir/tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
-    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-tls_port=$(free_port)
-cat >"$dir/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $dir/access.log combined;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$tls_port ssl;
-        ssl_certificate $dir/cert.pem;
-        ssl_certificate_key $dir/key.pem;
-        location / {
-            return 200 "ok\n";
-        }
-    }
-}
-CONF
-"$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" </dev/null >"$dir/nginx.out" 2>&1 &
-PIDS+=("$!")
-wait_port "$tls_port" "$!" "$dir/nginx.pid" ||
-    fail "nginx with TLS did not start" "$(cat "$dir/nginx.out" "$dir/error.log")"
+step "nginx with TLS on a free port"
+start_tls_nginx 'return 200 "ok\n";'
+tls_port=$TLS_PORT
+dir=$TLS_DIR
 
 step "http:// to the TLS port: nginx's 400, a Failure"
 run_loads_timed "bad_cases.$test" --server-url "http://127.0.0.1:$tls_port" --timeout 2 \
@@ -82,3 +53,13 @@ done
 grep -q '"GET / HTTP/1.1" 400 ' "$dir/access.log" ||
     fail "nginx's access log: expected a GET / answered 400" "$(cat "$dir/access.log")"
 
+
+step "https:// to the TLS port: untrusted, an Error; trusted through SSL_CERT_FILE, a Success"
+run_loads "bad_cases.$test" --server-url "https://127.0.0.1:$tls_port" --timeout 2
+expect_status 1
+expect_out_line "Errors: 1"
+expect_out_contains "SSL certificate problem: self-signed certificate"
+SSL_CERT_FILE=$TLS_CERT run_loads "bad_cases.$test" --server-url "https://127.0.0.1:$tls_port" \
+    --timeout 2
+expect_status 0
+expect_out_line "Success: 1"

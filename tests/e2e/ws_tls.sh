@@ -8,41 +8,13 @@ source "$(dirname "$0")/../lib.sh"
 use_module ws_example.c
 start_echo
 
-step "a certificate for 127.0.0.1 and nginx with TLS on a free port"
-dir=$TMP_ROOT/tls
-mkdir -p "$dir/tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" \
-    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-port=$(free_port)
-cat >"$dir/nginx.conf" <<CONF
-daemon off;
-master_process off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $dir/cert.pem;
-        ssl_certificate_key $dir/key.pem;
-        location / {
-            proxy_pass $ECHO_URL;
+step "nginx with TLS on a free port, proxying to loads-echo"
+start_tls_nginx "proxy_pass $ECHO_URL;
             proxy_http_version 1.1;
             proxy_set_header Upgrade \$http_upgrade;
-            proxy_set_header Connection upgrade;
-        }
-    }
-}
-CONF
-"$NGINX_BIN" -p "$dir" -c "$dir/nginx.conf" </dev/null >"$dir/nginx.out" 2>&1 &
-PIDS+=("$!")
-wait_port "$port" "$!" "$dir/nginx.pid" || fail "nginx with TLS did not start" "$(cat "$dir/nginx.out" "$dir/error.log")"
+            proxy_set_header Connection upgrade;"
+port=$TLS_PORT
+dir=$TLS_DIR
 
 step "untrusted certificate: an Error"
 run_loads ws_example.TestWebSocket.test_echo --server-url "https://127.0.0.1:$port"
