@@ -41,7 +41,17 @@ grep -qxF "tui_crash: a line on stdout" <<<"$history" || fail "the worker's stdo
 step "SIGTERM to loads-runner under the dashboard"
 run_then_stty tui_sleep.TestTui.test_sleep -u 2 -d 30s
 tui_wait "Users 2/2"
-runner=$(ps -o pid= --ppid "$(ps -o pid= --ppid "$TUI_SHELL")")
+# The supervisor: the loads-runner among the pane's descendants whose parent
+# is not a loads-runner (its workers are loads-runners too).
+runner=$(ps -e -o pid=,ppid=,comm= | awk -v top="$TUI_SHELL" '
+    { parent[$1] = $2; comm[$1] = $3 }
+    END {
+        for (p in comm) {
+            if (comm[p] != "loads-runner" || comm[parent[p]] == "loads-runner") continue
+            for (a = parent[p]; a != "" && a != 1; a = parent[a])
+                if (a == top) { print p; exit }
+        }
+    }')
 [[ -n $runner ]] || fail "no loads-runner under the pane's shell"
 kill -TERM $runner
 tui_wait_end 10
