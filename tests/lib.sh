@@ -441,3 +441,29 @@ CONF
     wait_port "$TLS_PORT" "$!" "$dir/nginx.pid" ||
         fail "nginx with TLS did not start" "$(cat "$dir/nginx.out" "$dir/error.log")"
 }
+
+# start_loads ARGS...: starts loads-runner ARGS in the background, as
+# run_loads does (LOADS_LIMIT seconds at most, 60 by default); sets
+# LOADS_PID.  wait_loads then sets STATUS.
+start_loads() {
+    LAST_RUN="loads-runner ${*@Q}"
+    echo "\$ $LAST_RUN &"
+    (
+        cd "$TEST_DIR"
+        exec timeout "${LOADS_LIMIT:-60}" "$BUILD/loads-runner" "$@"
+    ) </dev/null >"$OUT" 2>"$ERR" &
+    LOADS_PID=$!
+    PIDS+=("$LOADS_PID")
+}
+
+wait_loads() {
+    STATUS=0
+    wait "$LOADS_PID" || STATUS=$?
+    sed -i '/WARNING: ASan doesn.t fully support makecontext\/swapcontext/d' "$ERR"
+    echo "  status $STATUS"
+}
+
+# runner_pid: the pid of loads-runner itself (start_loads runs it under timeout).
+runner_pid() {
+    pgrep -P "$LOADS_PID" -x loads-runner | head -n 1
+}
