@@ -1,73 +1,190 @@
 #!/usr/bin/env bash
-# SIGINT and SIGTERM stop a run gracefully: no new test starts, running ones
-# finish within --grace, and the summary of what was done is printed.  A
-# second SIGINT stops at once, still with a summary.  A supervisor killed
-# with SIGKILL takes its workers with it, and the next run removes its
-# segment.
+# Signals to the supervisor (README "Running", --help):
+# - one SIGINT or SIGTERM stops the run gracefully: no new run starts, the
+#   runs in progress finish within --grace, the summary of what was done is
+#   printed, and the status is that of the runs that ended;
+# - runs still going after --grace are cut and counted as Errors;
+# - a second SIGINT kills the workers at once, still with a summary;
+# - a supervisor killed with SIGKILL takes its workers with it (they die
+#   with their parent), and the next loads-runner removes the segment it
+#   left in /dev/shm.
 source "$(dirname "$0")/../lib.sh"
+
+RUNNER=  # the supervisor of the run going on (start_loads runs it under timeout)
+WORKERS=() # its workers, as wait_workers found them
+
+# now: the time in seconds (decimals); since T: the seconds since T.
+now() {
+    date +%s.%N
+}
+since() {
+    awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# live_workers PID...: prints those of the PIDs that still run loads-runner
+# (a zombie, or a pid taken since by another program, does not count).
+live_workers() {
+    local p
+    for p; do
+        if alive "$p" && [[ $(cat "/proc/$p/comm" 2>/dev/null) == loads-runner ]]; then
+            echo "$p"
+        fi
+    done
+}
+
+# wait_workers N: waits (10 s at most) until the loads-runner of start_loads
+# runs N workers; sets RUNNER and WORKERS.
+wait_workers() {
+    local i n
+    for ((i = 0; i < 100; i++)); do
+        RUNNER=$(runner_pid || true)
+        if [[ -n $RUNNER ]]; then
+            mapfile -t WORKERS < <(pgrep -P "$RUNNER" -x loads-runner || true)
+            n=${#WORKERS[@]}
+            if ((n == $1)); then
+                echo "  loads-runner $RUNNER, workers ${WORKERS[*]}"
+                return 0
+            fi
+        fi
+        alive "$LOADS_PID" || break
+        sleep 0.1
+    done
+    fail "loads-runner did not start $1 worker(s): supervisor '$RUNNER', workers '${WORKERS[*]}'"
+}
+
+# expect_workers_gone: none of WORKERS runs any more, and the supervisor
+# has no child left.
+expect_workers_gone() {
+    local left
+    left=$(live_workers "${WORKERS[@]}")
+    [[ -z $left ]] || fail "workers still running after loads-runner $RUNNER ended:" \
+        "$(ps -o pid,ppid,stat,etime,args -p "${left//$'\n'/,}" || true)"
+    left=$(pgrep -P "$RUNNER" || true)
+    [[ -z $left ]] || fail "processes whose parent is loads-runner $RUNNER: $left"
+}
+
+# On every path nothing of a run stays: a supervisor or worker still going
+# is killed, and the segment of a supervisor that died is removed (the
+# SIGKILL step leaves one on purpose).
+kill_leftovers() {
+    local p i kids
+    [[ -n $RUNNER ]] || return 0
+    mapfile -t kids < <(pgrep -P "$RUNNER" -x loads-runner || true)
+    # The supervisor first: it would replace the workers killed.
+    for p in $(live_workers "$RUNNER" "${kids[@]}" "${WORKERS[@]}"); do
+        kill -KILL "$p" 2>/dev/null
+    done
+    for ((i = 0; i < 20; i++)); do
+        alive "$RUNNER" || break
+        sleep 0.1
+    done
+    alive "$RUNNER" || rm -f "/dev/shm/loads-$RUNNER"
+}
+on_exit() {
+    local rc=$?
+    set +e
+    kill_leftovers
+    (exit "$rc") # cleanup exits with the status it finds
+    cleanup
+}
+trap on_exit EXIT
+
 use_module sig_tests.c
 start_nginx
-run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q # compile
-: >"$NGINX_LOG"
-
-for sig in INT TERM; do
-    step "SIG$sig during a 30 s run: a graceful stop"
-    : >"$NGINX_LOG"
-    start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 10 -d 30s
-    sleep 2
-    kill -"$sig" "$(runner_pid)"
-    wait_loads
-    expect_status 0 # every run that ended succeeded (README: a stopped run counts those)
-    expect_num "$(out_field Duration)" "<" 8 "Duration after SIG$sig at 2 s"
-    expect_out_line "Errors: 0"
-    expect_out_line "Failures: 0"
-    expect_access_log "$(out_field Hits)"
-    expect_num "$(out_field Hits)" ">" 20 "hits before the stop"
-done
-
-step "runs longer than --grace are cut and counted as Errors"
-start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 2 -d 30s --grace 1
-sleep 1
-kill -INT "$(runner_pid)"
-wait_loads
-expect_status 1
-expect_out_line "Errors: 2"
-expect_out_contains "stopped in loads_sleep after the grace period"
-expect_num "$(out_field Duration)" "<" 5 "Duration with --grace 1"
-
-step "a second SIGINT stops at once, with a summary"
-start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
-sleep 1
-runner=$(runner_pid)
-workers=$(pgrep -P "$runner" | tr '\n' ' ')
-kill -INT "$runner"
-sleep 0.3
-kill -INT "$runner"
-wait_loads
-expect_status 1
-expect_num "$(out_field Duration)" "<" 3 "Duration after two SIGINTs (the grace is 5 s)"
-expect_out_contains "at a second stop signal"
-for w in $workers; do
-    ! kill -0 "$w" 2>/dev/null || fail "worker $w outlived the run"
-done
-
-step "SIGKILL to the supervisor: its workers exit, the next run removes its segment"
-start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
-sleep 1
-runner=$(runner_pid)
-workers=$(pgrep -P "$runner" | tr '\n' ' ')
-[[ -n $workers ]] || fail "no workers under loads-runner $runner"
-[[ -e /dev/shm/loads-$runner ]] || fail "no segment /dev/shm/loads-$runner"
-kill -KILL "$runner"
-wait_loads
-for ((i = 0; i < 30; i++)); do
-    alive=0
-    for w in $workers; do kill -0 "$w" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-done
-((alive == 0)) || fail "workers $workers outlived their supervisor by 3 s"
-[[ -e /dev/shm/loads-$runner ]] || fail "the killed run's segment should still be there"
+step "compile the module (so that no run below waits for cc)"
 run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q
 expect_status 0
-[[ ! -e /dev/shm/loads-$runner ]] || fail "the next run left the stale segment /dev/shm/loads-$runner"
+
+for sig in INT TERM; do
+    step "SIG$sig 2 s into a 30 s run of 10 VUs: a graceful stop"
+    : >"$NGINX_LOG"
+    start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 10 -w 2 -d 30s
+    wait_workers 2
+    sleep 2
+    t0=$(now)
+    kill -"$sig" "$RUNNER"
+    wait_loads
+    wall=$(since "$t0")
+    echo "  ended $wall s after SIG$sig"
+    # --help: "0 every test run succeeded ... A stopped run counts the runs
+    # that ended": every run that ended succeeded.
+    expect_status 0
+    expect_no_core
+    expect_num "$wall" "<" 3 "seconds from SIG$sig to the end (a run takes 0.1 s)"
+    expect_num "$(out_field Duration)" "<" 6 "Duration (stopped 2 s into the run)"
+    expect_out_line "Errors: 0"
+    expect_out_line "Failures: 0"
+    hits=$(out_field Hits)
+    expect_num "$hits" ">" 20 "hits in 2 s of 10 VUs"
+    expect_out_line "Success: $hits"
+    expect_access_log "$hits"
+    expect_workers_gone
+done
+
+step "a 20 s sleep, --grace 1: one SIGINT cuts the runs after 1 s, as Errors"
+: >"$NGINX_LOG"
+start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 2 -w 2 -d 30s --grace 1
+wait_workers 2
+sleep 1
+t0=$(now)
+kill -INT "$RUNNER"
+wait_loads
+wall=$(since "$t0")
+echo "  ended $wall s after SIGINT"
+expect_status 1
+expect_no_core
+expect_num "$wall" ">=" 0.9 "seconds from SIGINT to the end (the runs get 1 s of grace)"
+expect_num "$wall" "<" 3 "seconds from SIGINT to the end (1 s of grace)"
+expect_out_line "Hits: 0"
+expect_out_line "Success: 0"
+expect_out_line "Errors: 2"
+expect_out_line "Failures: 0"
+expect_out_sequence \
+    'Errors:' \
+    '  2 occurrences in TestSig\.test_long:' \
+    '      stopped in loads_sleep after the grace period'
+expect_access_log 0
+expect_workers_gone
+
+step "two SIGINTs 0.3 s apart, default grace (5 s): the runs are killed at once"
+start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
+wait_workers 2
+sleep 1
+t0=$(now)
+kill -INT "$RUNNER"
+sleep 0.3
+kill -INT "$RUNNER"
+wait_loads
+wall=$(since "$t0")
+echo "  ended $wall s after the first SIGINT"
+expect_num "$wall" "<" 2.5 "seconds from the first SIGINT to the end (the grace is 5 s)"
+expect_status 1 # the 4 runs in progress were cut: Errors
+expect_no_core
+expect_out_line "Hits: 0"
+expect_out_line "Errors: 4"
+expect_workers_gone
+
+step "SIGKILL to the supervisor: its workers die, the next run removes its segment"
+start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
+wait_workers 2
+sleep 1
+seg=/dev/shm/loads-$RUNNER
+[[ -e $seg ]] || fail "loads-runner $RUNNER runs without its segment $seg"
+kill -KILL "$RUNNER"
+t0=$(now)
+wait_loads # timeout, its parent, ends with it
+# Any loads-runner starting now removes the segment (shm_clean_stale), so
+# look at once: another suite running loads-runner at the same time could.
+[[ -e $seg ]] || fail "the segment $seg of the killed supervisor is gone already"
+for ((i = 0; i < 20; i++)); do
+    [[ -z $(live_workers "${WORKERS[@]}") ]] && break
+    sleep 0.1
+done
+left=$(live_workers "${WORKERS[@]}")
+[[ -z $left ]] || fail "workers of the killed supervisor still running 2 s later:" \
+    "$(ps -o pid,ppid,stat,etime,args -p "${left//$'\n'/,}" || true)"
+echo "  workers gone $(since "$t0") s after the SIGKILL"
+run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q
+expect_status 0
+expect_out_line "Hits: 1"
+[[ ! -e $seg ]] || fail "the next run did not remove the stale segment $seg"

@@ -1,20 +1,23 @@
-/* Tests for tests/e2e/signals.sh and kill_workers.sh. */
+/* Tests for tests/e2e/signals.sh and tests/e2e/kill_workers.sh. */
 #include <loads.h>
 
+/* A short run: a request, then 0.1 s of think time. */
 LOADS_TEST(TestSig, test_browse)
 {
     loads_get(t, "/");
     loads_sleep(t, 0.1);
 }
 
+/* A run that outlasts any grace period the tests give: 20 s asleep. */
 LOADS_TEST(TestSig, test_long)
 {
     loads_sleep(t, 20);
     loads_get(t, "/");
 }
 
+/* kill_workers.sh: /kill is logged with its time ($msec) as well. */
 LOADS_TEST(TestSig, test_busy)
 {
-    loads_get(t, "/");
+    loads_get(t, "/kill");
     loads_sleep(t, 0.01);
 }
