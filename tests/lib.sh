@@ -31,6 +31,8 @@ STATUS=                         # and its exit status
 LAST_RUN=                       # its command line, for failure reports
 PIDS=()                         # background processes to stop on exit
 RUN_PID=                         # the run_loads going on
+RUNNER=                          # a test's supervisor of start_loads, once it knows it
+WORKERS=()                       # its workers, as the test last saw them
 mkdir -p "$TEST_DIR" "$TMP_ROOT/cache"
 : >"$OUT"
 : >"$ERR"
@@ -65,6 +67,7 @@ cleanup() {
     local rc=$? pid
     set +e
     [[ -n $RUN_PID ]] && stop_pid "$RUN_PID"
+    kill_leftovers
     for pid in "${PIDS[@]}"; do
         stop_pid "$pid"
     done
@@ -466,4 +469,39 @@ wait_loads() {
 # runner_pid: the pid of loads-runner itself (start_loads runs it under timeout).
 runner_pid() {
     pgrep -P "$LOADS_PID" -x loads-runner | head -n 1
+}
+
+# now: the time in seconds (decimals).
+now() {
+    date +%s.%N
+}
+
+# live_workers PID...: prints those of the PIDs that still run loads-runner
+# (a zombie, or a pid taken since by another program, does not count).
+live_workers() {
+    local p
+    for p; do
+        if alive "$p" && [[ $(cat "/proc/$p/comm" 2>/dev/null) == loads-runner ]]; then
+            echo "$p"
+        fi
+    done
+}
+
+# kill_leftovers: called by cleanup.  When a test set RUNNER, nothing of
+# that run stays: a supervisor or worker still going is killed, and the
+# segment of a supervisor that died is removed (a test may kill it on
+# purpose).
+kill_leftovers() {
+    local p i kids
+    [[ -n $RUNNER ]] || return 0
+    mapfile -t kids < <(pgrep -P "$RUNNER" -x loads-runner || true)
+    # The supervisor first: it would replace the workers killed.
+    for p in $(live_workers "$RUNNER" "${kids[@]}" "${WORKERS[@]}"); do
+        kill -KILL "$p" 2>/dev/null
+    done
+    for ((i = 0; i < 20; i++)); do
+        alive "$RUNNER" || break
+        sleep 0.1
+    done
+    alive "$RUNNER" || rm -f "/dev/shm/loads-$RUNNER"
 }

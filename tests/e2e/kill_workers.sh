@@ -22,25 +22,7 @@ KILLS=$(((DURATION - 1) / EVERY)) # none at the very end of the run
 LOADS_LIMIT=$((DURATION + 30)) # start_loads' time limit
 USERS=100
 
-RUNNER=  # the supervisor (start_loads runs it under timeout)
-WORKERS=() # its two workers now, the one to kill next first
 KILLED=()  # the workers killed, in order
-
-# now: the time in seconds (decimals).
-now() {
-    date +%s.%N
-}
-
-# live_workers PID...: prints those of the PIDs that still run loads-runner
-# (a zombie, or a pid taken since by another program, does not count).
-live_workers() {
-    local p
-    for p; do
-        if alive "$p" && [[ $(cat "/proc/$p/comm" 2>/dev/null) == loads-runner ]]; then
-            echo "$p"
-        fi
-    done
-}
 
 # workers_now: the supervisor's live workers, by pid.
 workers_now() {
@@ -48,31 +30,6 @@ workers_now() {
     mapfile -t kids < <(pgrep -P "$RUNNER" -x loads-runner || true)
     live_workers "${kids[@]}"
 }
-
-# On every path nothing of the run stays: a supervisor or worker still
-# going is killed, and the segment of a supervisor that died is removed.
-kill_leftovers() {
-    local p i kids
-    [[ -n $RUNNER ]] || return 0
-    mapfile -t kids < <(pgrep -P "$RUNNER" -x loads-runner || true)
-    # The supervisor first: it would replace the workers killed.
-    for p in $(live_workers "$RUNNER" "${kids[@]}" "${WORKERS[@]}"); do
-        kill -KILL "$p" 2>/dev/null
-    done
-    for ((i = 0; i < 20; i++)); do
-        alive "$RUNNER" || break
-        sleep 0.1
-    done
-    alive "$RUNNER" || rm -f "/dev/shm/loads-$RUNNER"
-}
-on_exit() {
-    local rc=$?
-    set +e
-    kill_leftovers
-    (exit "$rc") # cleanup exits with the status it finds
-    cleanup
-}
-trap on_exit EXIT
 
 use_module sig_tests.c
 start_nginx

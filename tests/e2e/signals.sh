@@ -10,26 +10,9 @@
 #   left in /dev/shm.
 source "$(dirname "$0")/../lib.sh"
 
-RUNNER=  # the supervisor of the run going on (start_loads runs it under timeout)
-WORKERS=() # its workers, as wait_workers found them
-
-# now: the time in seconds (decimals); since T: the seconds since T.
-now() {
-    date +%s.%N
-}
+# since T: the seconds since T (a time from now).
 since() {
     awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
-}
-
-# live_workers PID...: prints those of the PIDs that still run loads-runner
-# (a zombie, or a pid taken since by another program, does not count).
-live_workers() {
-    local p
-    for p; do
-        if alive "$p" && [[ $(cat "/proc/$p/comm" 2>/dev/null) == loads-runner ]]; then
-            echo "$p"
-        fi
-    done
 }
 
 # wait_workers N: waits (10 s at most) until the loads-runner of start_loads
@@ -62,32 +45,6 @@ expect_workers_gone() {
     left=$(pgrep -P "$RUNNER" || true)
     [[ -z $left ]] || fail "processes whose parent is loads-runner $RUNNER: $left"
 }
-
-# On every path nothing of a run stays: a supervisor or worker still going
-# is killed, and the segment of a supervisor that died is removed (the
-# SIGKILL step leaves one on purpose).
-kill_leftovers() {
-    local p i kids
-    [[ -n $RUNNER ]] || return 0
-    mapfile -t kids < <(pgrep -P "$RUNNER" -x loads-runner || true)
-    # The supervisor first: it would replace the workers killed.
-    for p in $(live_workers "$RUNNER" "${kids[@]}" "${WORKERS[@]}"); do
-        kill -KILL "$p" 2>/dev/null
-    done
-    for ((i = 0; i < 20; i++)); do
-        alive "$RUNNER" || break
-        sleep 0.1
-    done
-    alive "$RUNNER" || rm -f "/dev/shm/loads-$RUNNER"
-}
-on_exit() {
-    local rc=$?
-    set +e
-    kill_leftovers
-    (exit "$rc") # cleanup exits with the status it finds
-    cleanup
-}
-trap on_exit EXIT
 
 use_module sig_tests.c
 start_nginx
