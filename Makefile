@@ -88,7 +88,8 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
                 -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
-                $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/worker/url.o
+                $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/worker/url.o \
+                $(FUZZ_BUILD)/worker/h1.o $(FUZZ_BUILD)/worker/cookie.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -101,7 +102,7 @@ $(FUZZ_BUILD)/%.o: %.c
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -ldl -lrt -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -ldl -lrt -lm
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \

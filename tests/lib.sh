@@ -356,7 +356,7 @@ expect_num() {
 
 # start_bad_http_server MODE: builds tests/e2e/modules/bad_http_server.c into
 # TEST_DIR (once) and starts it in MODE (silent, trickle, reset, garbage,
-# huge) on a loopback port of its choosing; sets BAD_URL, BAD_PID and BAD_LOG
+# huge, chunked, close, interim) on a loopback port of its choosing; sets BAD_URL, BAD_PID and BAD_LOG
 # (its stdout: "conn N: accepted", "conn N: closed, sent B body bytes"...).
 start_bad_http_server() {
     local line i

@@ -1,6 +1,8 @@
 /*
- * HTTP for the VUs: libcurl's multi_socket API on the worker's libuv loop,
- * and the request/response half of the public API.
+ * HTTP for the VUs: the request/response half of the public API, the
+ * redirects and cookies of a request, and libcurl's multi_socket API on the
+ * worker's libuv loop for what the built-in HTTP/1.1 client (conn.c) does
+ * not send: https, proxies, URLs curl would rewrite.
  *
  * Each socket curl opens gets one uv_poll for its whole life.  Curl removes
  * and re-adds a keep-alive socket around every request; closing the watcher
@@ -15,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "worker/cookie.h"
 #include "worker/internal.h"
 #include "worker/url.h"
 
-#define HEADERS_MAX (256 * 1024)  /* header bytes kept per response */
+#define HEADERS_MAX   (256 * 1024) /* header bytes kept per response */
+#define REDIRECTS_MAX 30           /* as curl's default for the tool */
 
 /* ---------------------------------------------------------------- sockets */
 
@@ -207,6 +212,11 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
 
 int worker_http_init(struct worker *w)
 {
+    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "all_proxy",
+                                              "ALL_PROXY"};
+
+    for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
+        w->proxy |= getenv(proxy_vars[i]) != NULL;
     w->multi = curl_multi_init();
     if (!w->multi)
         return -ENOMEM;
@@ -223,21 +233,29 @@ void worker_http_close(struct worker *w)
 {
     curl_multi_cleanup(w->multi);
     w->multi = NULL;
+    worker_h1_close(w);
+    free(w->cbuf);
+    w->cbuf = NULL;
 }
 
 /* ------------------------------------------------------------- sessions */
 
 static void set_session(struct loads_test *vu);
 
-/* Each VU's share holds its own connections and cookie jar. */
+/* A VU's state is created as it is needed: most never use curl. */
 int worker_http_vu_init(struct loads_test *vu)
+{
+    return 0;
+}
+
+/* Its curl handle and share (of connections only: the jar is ours). */
+static int curl_vu_init(struct loads_test *vu)
 {
     vu->share = curl_share_init();
     vu->easy = curl_easy_init();
     if (!vu->share || !vu->easy)
         return -ENOMEM;
     curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(vu->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
     set_session(vu);
     return 0;
 }
@@ -245,18 +263,26 @@ int worker_http_vu_init(struct loads_test *vu)
 void worker_http_vu_close(struct loads_test *vu)
 {
     worker_http_free_responses(vu);
+    worker_h1_vu_close(vu);
     if (vu->easy)
         curl_easy_cleanup(vu->easy);
     if (vu->share)
         curl_share_cleanup(vu->share);
+    cookie_jar_free(vu->jar);
     vu->easy = NULL;
     vu->share = NULL;
+    vu->jar = NULL;
 }
 
-/* Takes a VU's transfer out of the multi, for a run stopped from outside. */
+/*
+ * A run stopped from outside: takes the VU's transfer out of curl's multi.
+ * A request of the built-in client ends when the VU resumes and sees it is
+ * aborted.
+ */
 void worker_http_abort(struct loads_test *vu)
 {
-    curl_multi_remove_handle(vu->w->multi, vu->easy);
+    if (vu->easy)
+        curl_multi_remove_handle(vu->w->multi, vu->easy);
 }
 
 void worker_http_free_responses(struct loads_test *vu)
@@ -266,6 +292,7 @@ void worker_http_free_responses(struct loads_test *vu)
     for (; r; r = next) {
         next = r->next;
         free(r->url);
+        free(r->hop_url);
         free(r->body);
         free(r->headers);
         free(r);
@@ -297,12 +324,12 @@ static int buf_reserve(char **buf, size_t *cap, size_t len, size_t need)
 /*
  * Keeps the body up to --max-body bytes; the rest is counted in the
  * statistics but not stored, so a huge body cannot exhaust memory.
+ * Returns 0 or -ENOMEM.
  */
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
+int worker_http_keep_body(struct loads_test *vu, const char *data, size_t len)
 {
-    struct loads_test *vu = userp;
     struct loads_response *r = vu->filling;
-    size_t len = size * n, keep = len;
+    size_t keep = len;
     size_t max = vu->w->plan->max_body;
 
     shm_add(&vu->w->slot->c.bytes, len);
@@ -310,38 +337,47 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         keep = max > r->body_len ? max - r->body_len : 0;
     if (keep) {
         if (buf_reserve(&r->body, &r->body_cap, r->body_len, keep) < 0)
-            return 0;
+            return -ENOMEM;
         memcpy(r->body + r->body_len, data, keep);
         r->body_len += keep;
         r->body[r->body_len] = '\0';
     }
-    return len;
+    return 0;
 }
 
 /*
- * Keeps the header lines of the last response (after redirects), each one
- * stripped of its line end and NUL-terminated, the block ending with an
- * empty string, so that loads_header can return values in place.
+ * Keeps the header lines of the last response, each one stripped of its
+ * line end and NUL-terminated, the block ending with an empty string, so
+ * that loads_header can return values in place.  A status line starts a
+ * new block.  Returns 0 or -ENOMEM.
  */
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+int worker_http_keep_header(struct loads_test *vu, const char *line, size_t len)
 {
-    struct loads_test *vu = userp;
     struct loads_response *r = vu->filling;
-    size_t len = size * n, keep = len;
 
-    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
-        r->headers_len = 0; /* a new response begins */
-    while (keep && (data[keep - 1] == '\n' || data[keep - 1] == '\r'))
-        keep--;
-    if (!keep || r->headers_len + keep > HEADERS_MAX)
-        return len;
-    if (buf_reserve(&r->headers, &r->headers_cap, r->headers_len, keep + 1) < 0)
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0)
+        r->headers_len = 0;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (!len || r->headers_len + len > HEADERS_MAX)
         return 0;
-    memcpy(r->headers + r->headers_len, data, keep);
-    r->headers_len += keep;
+    if (buf_reserve(&r->headers, &r->headers_cap, r->headers_len, len + 1) < 0)
+        return -ENOMEM;
+    memcpy(r->headers + r->headers_len, line, len);
+    r->headers_len += len;
     r->headers[r->headers_len++] = '\0';
     r->headers[r->headers_len] = '\0';
-    return len;
+    return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    return worker_http_keep_body(userp, data, size * n) < 0 ? 0 : size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+    return worker_http_keep_header(userp, data, size * n) < 0 ? 0 : size * n;
 }
 
 /* --------------------------------------------------------------- requests */
@@ -349,7 +385,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 /*
  * Sets the options that every request of a VU shares, once.  Curl looks up
  * the proxy variables of the environment on every transfer; when none is
- * set, saying so once saves that work on each request.
+ * set, saying so once saves that work on each request.  Redirects and
+ * cookies are http.c's, for both clients.
  */
 static void set_session(struct loads_test *vu)
 {
@@ -367,7 +404,6 @@ static void set_session(struct loads_test *vu)
     if (getenv("SSL_CERT_FILE"))
         curl_easy_setopt(e, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
     curl_easy_setopt(e, CURLOPT_SHARE, vu->share);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     curl_easy_setopt(e, CURLOPT_PRIVATE, vu);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, vu->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -379,60 +415,34 @@ static void set_session(struct loads_test *vu)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, vu);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, vu);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->timeout * 1000));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(p->timeout * 1000));
     curl_easy_setopt(e, CURLOPT_USERAGENT, "loads/" LOADS_VERSION);
 }
 
 /* Sets what differs between requests on the VU's reused handle. */
-static void set_request(struct loads_test *vu, const char *method, const char *url,
-                        struct curl_slist *headers, const void *body, size_t body_len)
+static void set_request(struct loads_test *vu, const struct hop *h,
+                        struct curl_slist *headers)
 {
     CURL *e = vu->easy;
+    int64_t left_ms = (h->deadline_us - shm_mono_us()) / 1000;
 
-    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_URL, h->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_COOKIE, h->cookie);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left_ms > 0 ? left_ms : 1));
     curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* forgets a previous POST */
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-    if (strcmp(method, "HEAD") == 0) {
+    if (strcmp(h->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (body || strcmp(method, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-        if (strcmp(method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    } else if (strcmp(method, "GET") != 0) {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    } else if (h->has_body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->body ? h->body : "");
+        if (strcmp(h->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
+    } else if (strcmp(h->method, "GET") != 0) {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, h->method);
     }
-}
-
-/* Counts a completed exchange: hits, latency, the URL's row, the second. */
-static void record_response(struct loads_test *vu, const char *key,
-                            struct loads_response *r)
-{
-    struct worker *w = vu->w;
-    struct shm_url *u = shm_url_get(w->slot, key, shm_hash(key, NULL));
-    curl_off_t total_us = 0;
-    long status = 0, redirects = 0;
-    uint64_t hits;
-
-    curl_easy_getinfo(vu->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(vu->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    curl_easy_getinfo(vu->easy, CURLINFO_REDIRECT_COUNT, &redirects);
-    r->status = (int)status;
-    r->elapsed = (double)total_us / 1e6;
-    hits = 1 + (uint64_t)redirects;
-    shm_add(&w->slot->c.hits, hits);
-    shm_add(&u->hits, hits);
-    if (status < 400)
-        shm_add(&u->ok, 1);
-    hist_record(&w->slot->latency, (uint64_t)total_us);
-    hist_record(&u->latency, (uint64_t)total_us);
-    hist_record(w->second, (uint64_t)total_us);
-    w->sec_hits += hits;
 }
 
 /* Removes the first " after N ms" or " after N milliseconds" from text. */
@@ -484,14 +494,191 @@ static void transfer_error(struct loads_test *vu, char *out, size_t len)
         snprintf(out, len, "%s", text);
 }
 
+/* The user's headers as curl's list, without the private ones if asked. */
+static struct curl_slist *header_list(const struct hop *h, int *oom)
+{
+    struct curl_slist *list = NULL;
+
+    *oom = 0;
+    for (const char *const *p = h->headers; p && *p; p++) {
+        struct curl_slist *more;
+
+        if (h->strip_private && (strncasecmp(*p, "Authorization:", 14) == 0 ||
+                                 strncasecmp(*p, "Cookie:", 7) == 0))
+            continue;
+        more = curl_slist_append(list, *p);
+        if (!more) {
+            *oom = 1;
+            break;
+        }
+        list = more;
+    }
+    return list;
+}
+
+/* One exchange through curl.  Returns 0 with h->status, or -1 and h->err. */
+static int curl_hop(struct loads_test *vu, struct hop *h)
+{
+    struct curl_slist *list;
+    long status = 0;
+    int oom;
+
+    if (!vu->easy && curl_vu_init(vu) < 0) {
+        snprintf(h->err, h->errlen, "out of memory");
+        return -1;
+    }
+    list = header_list(h, &oom);
+    if (oom) {
+        curl_slist_free_all(list);
+        snprintf(h->err, h->errlen, "out of memory");
+        return -1;
+    }
+    vu->errbuf[0] = '\0';
+    set_request(vu, h, list);
+    curl_multi_add_handle(vu->w->multi, vu->easy);
+    vu_yield(vu, VU_WAIT_HTTP);
+    curl_slist_free_all(list);
+    if (vu->aborted)
+        return -1;
+    if (vu->result != CURLE_OK) {
+        transfer_error(vu, h->err, h->errlen);
+        return -1;
+    }
+    curl_easy_getinfo(vu->easy, CURLINFO_RESPONSE_CODE, &status);
+    h->status = (int)status;
+    return 0;
+}
+
+/* Puts the Set-Cookie headers of the last response into the VU's jar. */
+static void store_cookies(struct loads_test *vu, const struct loads_response *r,
+                          const struct url_parts *u)
+{
+    char path[1024];
+    time_t now = 0;
+
+    if (!r->headers)
+        return;
+    for (const char *p = r->headers; *p; p += strlen(p) + 1) {
+        const char *v;
+
+        if (strncasecmp(p, "Set-Cookie:", 11) != 0)
+            continue;
+        if (!vu->jar && !(vu->jar = cookie_jar_new()))
+            return;
+        if (!now) {
+            now = time(NULL);
+            snprintf(path, sizeof(path), "%.*s", (int)u->path_len,
+                     u->path_len ? u->target : "/");
+        }
+        for (v = p + 11; *v == ' ' || *v == '\t'; v++)
+            ;
+        cookie_jar_set(vu->jar, u->host, path, u->https, v, strlen(v), now);
+    }
+}
+
+/* The Cookie header's value for a request to u from the VU's jar, or NULL. */
+static const char *jar_cookies(struct loads_test *vu, const struct url_parts *u)
+{
+    struct worker *w = vu->w;
+    char path[1024];
+    time_t now;
+    size_t n;
+
+    if (!vu->jar || !cookie_jar_count(vu->jar))
+        return NULL;
+    now = time(NULL);
+    snprintf(path, sizeof(path), "%.*s", (int)u->path_len, u->path_len ? u->target : "/");
+    n = cookie_jar_header(vu->jar, u->host, path, u->https, now, w->cbuf, w->cbuf_cap);
+    if (n && n >= w->cbuf_cap) {
+        char *more = realloc(w->cbuf, n + 1);
+
+        if (!more)
+            return NULL;
+        w->cbuf = more;
+        w->cbuf_cap = n + 1;
+        n = cookie_jar_header(vu->jar, u->host, path, u->https, now, w->cbuf, w->cbuf_cap);
+    }
+    return n ? w->cbuf : NULL;
+}
+
+/* The absolute URL of a Location header, resolved against url; NULL if none. */
+static char *follow_location(const char *url, const char *location)
+{
+    CURLU *h = curl_url();
+    char *out = NULL, *copy = NULL;
+
+    if (h && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_set(h, CURLUPART_URL, location, 0) == CURLUE_OK &&
+        curl_url_get(h, CURLUPART_URL, &out, 0) == CURLUE_OK)
+        copy = strdup(out);
+    curl_free(out);
+    curl_url_cleanup(h);
+    return copy;
+}
+
+/* Counts the hits of a request, and for a complete one its latency. */
+static void record_response(struct loads_test *vu, const char *key, uint64_t hits,
+                            int status, int64_t elapsed_us)
+{
+    struct worker *w = vu->w;
+    struct shm_url *u = shm_url_get(w->slot, key, shm_hash(key, NULL));
+
+    shm_add(&w->slot->c.hits, hits);
+    shm_add(&u->hits, hits);
+    w->sec_hits += hits;
+    if (elapsed_us < 0) {
+        shm_add(&u->errors, 1);
+        shm_add(&w->slot->c.http_errors, 1);
+        return;
+    }
+    if (status < 400)
+        shm_add(&u->ok, 1);
+    hist_record(&w->slot->latency, (uint64_t)elapsed_us);
+    hist_record(&u->latency, (uint64_t)elapsed_us);
+    hist_record(w->second, (uint64_t)elapsed_us);
+}
+
+/*
+ * Where a redirect leads, as curl does by default: 301 and 302 turn a POST
+ * into a GET, 303 turns anything but HEAD into a GET (both without the
+ * body); 307 and 308 keep the method and the body.  Returns the next URL,
+ * or NULL (the response is the last) with why set when it cannot follow.
+ */
+static char *next_hop(struct loads_response *r, struct hop *h, const char **why)
+{
+    const char *loc;
+    char *next;
+
+    *why = NULL;
+    if (h->status != 301 && h->status != 302 && h->status != 303 && h->status != 307 &&
+        h->status != 308)
+        return NULL;
+    loc = loads_header(r, "Location");
+    if (!loc || !loc[0])
+        return NULL;
+    next = follow_location(h->url, loc);
+    if (!next) {
+        *why = "cannot follow the redirect: bad Location";
+        return NULL;
+    }
+    if ((h->status == 303 && strcmp(h->method, "HEAD") != 0) ||
+        ((h->status == 301 || h->status == 302) && strcmp(h->method, "POST") == 0)) {
+        h->method = "GET";
+        h->has_body = 0;
+    }
+    return next;
+}
+
 loads_response *loads_request(loads_test *vu, const char *method, const char *url,
                               const char *const *headers, const void *body,
                               size_t body_len)
 {
     struct worker *w = vu->w;
-    struct curl_slist *list = NULL;
     struct loads_response *r;
     char key[SHM_URL_LEN], why[SHM_MSG_LEN];
+    struct hop h = {0};
+    uint64_t hits = 0;
+    int64_t start;
     const char *full;
 
     r = calloc(1, sizeof(*r));
@@ -507,34 +694,79 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
                                            : "relative URL and no --server-url");
     full = r->url;
     worker_url_key(key, sizeof(key), method, full);
-    for (; headers && *headers; headers++) {
-        struct curl_slist *more = curl_slist_append(list, *headers);
-
-        if (!more) {
-            curl_slist_free_all(list);
-            vu_stop_run(vu, VU_ERROR, "out of memory");
-        }
-        list = more;
-    }
+    start = shm_mono_us();
+    h.method = method;
+    h.url = full;
+    h.headers = headers;
+    h.has_body = strcmp(method, "HEAD") != 0 && (body || strcmp(method, "POST") == 0);
+    h.body = body;
+    h.body_len = body_len;
+    h.deadline_us = start + (int64_t)(w->plan->timeout * 1e6);
+    h.err = why;
+    h.errlen = sizeof(why);
     vu->filling = r;
-    vu->errbuf[0] = '\0';
-    set_request(vu, method, full, list, body, body_len);
-    curl_multi_add_handle(w->multi, vu->easy);
-    vu_yield(vu, VU_WAIT_HTTP);
-    curl_slist_free_all(list);
-    vu->filling = NULL;
-    if (vu->aborted)
-        vu_stop_run(vu, VU_ERROR, "%s %s: stopped, still running after the grace period",
-                    method, full);
-    if (vu->result != CURLE_OK) {
-        struct shm_url *u = shm_url_get(w->slot, key, shm_hash(key, NULL));
+    for (;;) {
+        struct url_parts u;
+        int parsed = worker_url_parse(h.url, &u) == 0, rc;
+        const char *stop;
+        char *next;
 
-        shm_add(&u->errors, 1);
-        shm_add(&w->slot->c.http_errors, 1);
-        transfer_error(vu, why, sizeof(why));
-        vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, why);
+        h.u = &u;
+        h.cookie = parsed ? jar_cookies(vu, &u) : NULL;
+        h.status = 0;
+        why[0] = '\0';
+        r->headers_len = 0;
+        r->body_len = 0;
+        if (parsed && u.simple && !w->proxy)
+            rc = worker_h1_hop(vu, &h);
+        else
+            rc = curl_hop(vu, &h);
+        if (rc < 0) {
+            record_response(vu, key, hits, 0, -1);
+            vu->filling = NULL;
+            if (vu->aborted)
+                vu_stop_run(vu, VU_ERROR,
+                            "%s %s: stopped, still running after the grace period", method,
+                            full);
+            if (vu->h1_timed_out)
+                snprintf(why, sizeof(why), "Operation timed out (--timeout %gs)",
+                         w->plan->timeout);
+            vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, why);
+        }
+        hits++;
+        if (parsed)
+            store_cookies(vu, r, &u);
+        next = next_hop(r, &h, &stop);
+        if (!next && stop) {
+            record_response(vu, key, hits, 0, -1);
+            vu->filling = NULL;
+            vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, stop);
+        }
+        if (!next)
+            break;
+        if (hits > REDIRECTS_MAX) {
+            free(next);
+            record_response(vu, key, hits, 0, -1);
+            vu->filling = NULL;
+            vu_stop_run(vu, VU_ERROR, "%s %s: Maximum (%d) redirects followed", method,
+                        full, REDIRECTS_MAX);
+        }
+        if (parsed) {
+            struct url_parts nu;
+
+            if (worker_url_parse(next, &nu) < 0 || nu.port != u.port ||
+                strcmp(nu.host, u.host) != 0)
+                h.strip_private = 1;
+        }
+        free(r->hop_url);
+        r->hop_url = next;
+        h.url = next;
     }
-    record_response(vu, key, r);
+    vu->filling = NULL;
+    start = shm_mono_us() - start;
+    r->status = h.status;
+    r->elapsed = (double)start / 1e6;
+    record_response(vu, key, hits, h.status, start);
     if (!r->body) {
         r->body = calloc(1, 1);
         if (!r->body)

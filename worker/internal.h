@@ -15,6 +15,10 @@
 #include "worker/worker.h"
 
 struct lws_context; /* libwebsockets, seen only by ws.c */
+struct h1_conn;     /* the built-in HTTP/1.1 client's connections (conn.c) */
+struct cookie_jar;  /* cookie.c */
+struct dns_entry;   /* conn.c */
+struct url_parts;   /* url.h */
 
 enum vu_state {
     VU_NEW = 0,     /* created, waiting for its start (ramp-up) */
@@ -38,6 +42,25 @@ struct loads_response {
     char *headers;                /* the last response's header lines */
     size_t headers_len;
     size_t headers_cap;
+    char *hop_url;                /* the URL a redirect led to */
+};
+
+/* One exchange of a request (each redirect is another), for an engine. */
+struct hop {
+    const char *method;
+    const char *url;              /* absolute */
+    const struct url_parts *u;    /* its parts */
+    const char *const *headers;   /* the user's, NULL-terminated; may be NULL */
+    int strip_private;            /* redirected to another host: leave out the
+                                     user's Authorization and Cookie headers */
+    int has_body;
+    const void *body;
+    size_t body_len;
+    const char *cookie;           /* the Cookie header's value, or NULL */
+    int64_t deadline_us;          /* monotonic end of the whole request */
+    int status;                   /* out: the response's status */
+    char *err;                    /* out: why it failed */
+    size_t errlen;
 };
 
 /* A virtual user; the public API calls it loads_test. */
@@ -47,8 +70,12 @@ struct loads_test {
     uint32_t id;                  /* VU number, unique in the run */
     enum vu_state state;          /* see vu_set_state */
     int aborted;                  /* stopped from outside: the run is an Error */
-    CURL *easy;                   /* its one transfer handle, reused */
-    CURLSH *share;                /* its connections and cookies */
+    struct h1_conn *conns;        /* its connections of the built-in client */
+    int64_t h1_deadline_us;       /* a built-in request's end, 0 when none */
+    int h1_timed_out;             /* that request ran past it */
+    struct cookie_jar *jar;       /* its cookies, NULL until the first */
+    CURL *easy;                   /* its curl handle, reused; NULL until needed */
+    CURLSH *share;                /* its curl connections */
     CURLcode result;              /* result of the last transfer */
     char errbuf[CURL_ERROR_SIZE]; /* curl's message for the last transfer */
     uv_timer_t timer;             /* ramp-up start and loads_sleep */
@@ -101,6 +128,14 @@ struct worker {
     struct loads_test *ws_ready_tail;
     char *ws_buf;                 /* LWS_PRE + outgoing payload, for lws_write */
     size_t ws_buf_cap;
+    int proxy;                    /* a proxy is set in the environment: curl only */
+    char *rbuf;                   /* receive buffer of the built-in client */
+    char *wbuf;                   /* request heads, built here and sent at once */
+    size_t wbuf_cap;
+    char *cbuf;                   /* a request's Cookie value */
+    size_t cbuf_cap;
+    struct dns_entry *dns;        /* host names looked up */
+    int ndns;
 };
 
 /* worker.c */
@@ -117,6 +152,14 @@ int worker_http_vu_init(struct loads_test *vu);
 void worker_http_vu_close(struct loads_test *vu);
 void worker_http_abort(struct loads_test *vu);
 void worker_http_free_responses(struct loads_test *vu);
+int worker_http_keep_header(struct loads_test *vu, const char *line, size_t len);
+int worker_http_keep_body(struct loads_test *vu, const char *data, size_t len);
+
+/* conn.c */
+int worker_h1_hop(struct loads_test *vu, struct hop *h);
+void worker_h1_check_timeouts(struct worker *w, int64_t now);
+void worker_h1_vu_close(struct loads_test *vu);
+void worker_h1_close(struct worker *w);
 
 /* ws.c */
 void worker_ws_end_run(struct loads_test *vu);

@@ -19,3 +19,23 @@ char *worker_url_resolve(const char *base, const char *url);
 void worker_url_key(char *key, size_t len, const char *method, const char *url);
 
 #endif
+
+/* The parts of an absolute http(s) URL that a request needs. */
+struct url_parts {
+    int https;              /* the scheme is https */
+    int simple;             /* plain http with nothing for curl to rewrite:
+                               the built-in HTTP/1.1 client can send it */
+    unsigned port;          /* explicit or the scheme's default */
+    char host[256];         /* lower case, an IPv6 address without brackets */
+    const char *authority;  /* host[:port] as in the URL, for the Host header */
+    size_t authority_len;
+    const char *target;     /* path and query, no fragment; "" means "/" */
+    size_t target_len;
+    size_t path_len;        /* of target, up to the query */
+};
+
+/*
+ * Splits url into u (pointers into url).  Returns 0, or -1 when url is not
+ * an http(s) URL with a host that fits (then curl is left to say why).
+ */
+int worker_url_parse(const char *url, struct url_parts *u);

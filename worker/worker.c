@@ -259,6 +259,7 @@ static void on_tick(uv_timer_t *timer)
             w->hard_stop_us = p->deadline_mono_us + (int64_t)(p->grace * 1e6);
         }
     }
+    worker_h1_check_timeouts(w, now);
     if (w->stopping && now >= w->hard_stop_us)
         abort_runs(w);
 }

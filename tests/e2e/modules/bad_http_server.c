@@ -20,6 +20,12 @@
  *            until the body is complete or the client goes away; a
  *            complete response leaves the connection open for the next.
  *            (1 TiB: a body of 1 GiB comes in under a second over loopback.)
+ *   chunked  answers "hello world\n" in chunks (with a chunk extension and
+ *            a trailer), keeping the connection open for the next request;
+ *   close    answers "hello world\n" as HTTP/1.0 without Content-Length,
+ *            the end of the body being the close;
+ *   interim  answers "100 Continue", then a 200 with "hello world\n" and
+ *            Content-Length, keeping the connection open.
  *
  * It logs one line per event on stdout, flushed:
  *   "conn N: accepted", "conn N: request GET /path HTTP/1.1",
@@ -47,7 +53,8 @@
 #define HEAD_MAX  8192
 #define TIB       (1024ULL * 1024 * 1024 * 1024)
 
-enum mode { SILENT, TRICKLE, RESET, GARBAGE, HUGE };
+enum mode { SILENT, TRICKLE, RESET, GARBAGE, HUGE, CHUNKED, CLOSE, INTERIM };
+#define NMODES 8
 
 enum state {
     READING, /* reading a request head */
@@ -165,6 +172,29 @@ static int answer(struct conn *c)
                                    n);
         c->body_left = n;
         break;
+    case CHUNKED:
+        c->olen = (size_t)snprintf(c->out, sizeof(c->out),
+                                   "HTTP/1.1 200 OK\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n"
+                                   "5\r\nhello\r\n"
+                                   "1;ext=\"x\"\r\n \r\n"
+                                   "6\r\nworld\n\r\n"
+                                   "0\r\nX-Trailer: t\r\n\r\n");
+        break;
+    case CLOSE:
+        c->olen = (size_t)snprintf(c->out, sizeof(c->out),
+                                   "HTTP/1.0 200 OK\r\n"
+                                   "Content-Type: text/plain\r\n\r\n"
+                                   "hello world\n");
+        c->close_after = 1;
+        break;
+    case INTERIM:
+        c->olen = (size_t)snprintf(c->out, sizeof(c->out),
+                                   "HTTP/1.1 100 Continue\r\n\r\n"
+                                   "HTTP/1.1 200 OK\r\n"
+                                   "Content-Length: 12\r\n\r\n"
+                                   "hello world\n");
+        break;
     }
     c->state = SENDING;
     return 0;
@@ -237,16 +267,18 @@ static int on_write(int i)
 
 int main(int argc, char **argv)
 {
-    static const char *const names[] = {"silent", "trickle", "reset", "garbage", "huge"};
+    static const char *const names[NMODES] = {"silent", "trickle", "reset",   "garbage",
+                                              "huge",   "chunked", "close", "interim"};
     struct sockaddr_in sa;
     socklen_t slen = sizeof(sa);
     int lfd, one = 1, m;
 
-    for (m = 0; argc == 2 && m < 5; m++)
+    for (m = 0; argc == 2 && m < NMODES; m++)
         if (strcmp(argv[1], names[m]) == 0)
             break;
-    if (argc != 2 || m == 5) {
-        fprintf(stderr, "usage: bad_http_server silent|trickle|reset|garbage|huge\n");
+    if (argc != 2 || m == NMODES) {
+        fprintf(stderr, "usage: bad_http_server "
+                        "silent|trickle|reset|garbage|huge|chunked|close|interim\n");
         return 2;
     }
     mode = (enum mode)m;

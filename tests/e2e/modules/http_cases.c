@@ -1,0 +1,103 @@
+/*
+ * What the HTTP client does with a request and its response
+ * (tests/e2e/http_client.sh against nginx, http_framing.sh against
+ * bad_http_server): redirects, headers, bodies, framings.
+ */
+#include <string.h>
+
+#include <loads.h>
+
+/* The body must be exactly want. */
+static void expect_body(loads_test *t, const loads_response *r, const char *want)
+{
+    loads_assert(t, loads_body_len(r) == strlen(want) && strcmp(loads_body(r), want) == 0,
+                 "body [%s], expected [%s]", loads_body(r), want);
+}
+
+/* "hello world\n", whatever the framing (bad_http_server chunked, close, interim). */
+LOADS_TEST(TestHttp, test_hello)
+{
+    loads_response *r = loads_get(t, "/");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    expect_body(t, r, "hello world\n");
+}
+
+/* 302 to /: two hits, the last response's status and body. */
+LOADS_TEST(TestHttp, test_redirect)
+{
+    loads_response *r = loads_get(t, "/redirect");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    loads_assert(t, loads_contains(r, "Loads test site"), "body [%s]", loads_body(r));
+    loads_assert(t, loads_header(r, "Location") == NULL, "headers of the 302 kept");
+}
+
+/* 303 turns a POST into a GET without a body; 307 keeps both. */
+LOADS_TEST(TestHttp, test_redirect_methods)
+{
+    loads_response *r = loads_post(t, "/see-other", "text/plain", "12345", 5);
+
+    expect_body(t, r, "GET \n");
+    r = loads_post(t, "/temporary", "text/plain", "12345", 5);
+    expect_body(t, r, "POST 5\n");
+}
+
+/* A cookie set by a redirect is sent on the hop it leads to. */
+LOADS_TEST(TestHttp, test_cookie_on_redirect)
+{
+    loads_response *r = loads_get(t, "/login");
+
+    loads_assert(t, loads_status(r) == 200, "status %d: cookie not sent", loads_status(r));
+}
+
+/* A redirect to itself ends as an Error after 30 redirects (31 hits). */
+LOADS_TEST(TestHttp, test_loop)
+{
+    loads_get(t, "/loop");
+}
+
+/* User headers replace, remove ("Name:") or send empty ("Name;") headers. */
+LOADS_TEST(TestHttp, test_headers)
+{
+    static const char *const h[] = {"User-Agent: custom/1", "Accept:", "X-Test: yes",
+                                    "X-Empty;", NULL};
+    loads_response *r = loads_request(t, "GET", "/headers", h, NULL, 0);
+    const char *want_host = strstr(loads_server_url(t), "//");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    loads_assert(t, loads_contains(r, "ua=custom/1 accept= x=yes empty=[] type= length= "),
+                 "body [%s]", loads_body(r));
+    loads_assert(t, want_host && loads_contains(r, want_host + 2), "host: body [%s]",
+                 loads_body(r));
+    r = loads_get(t, "/headers");
+    loads_assert(t, loads_contains(r, "ua=loads/"), "default User-Agent: [%s]",
+                 loads_body(r));
+    loads_assert(t, loads_contains(r, "accept=*/*"), "default Accept: [%s]", loads_body(r));
+}
+
+/* A body without a type goes as a form, with its length. */
+LOADS_TEST(TestHttp, test_post_form)
+{
+    loads_response *r = loads_request(t, "POST", "/headers", NULL, "a=1&b=2", 7);
+
+    loads_assert(t, loads_contains(r, "type=application/x-www-form-urlencoded length=7 "),
+                 "body [%s]", loads_body(r));
+    r = loads_request(t, "PUT", "/method", NULL, "xyz", 3);
+    expect_body(t, r, "PUT 3\n");
+    r = loads_request(t, "DELETE", "/method", NULL, NULL, 0);
+    expect_body(t, r, "DELETE \n");
+}
+
+/* HEAD: the headers of a GET, no body to wait for. */
+LOADS_TEST(TestHttp, test_head)
+{
+    loads_response *r = loads_request(t, "HEAD", "/big", NULL, NULL, 0);
+    const char *len = loads_header(r, "Content-Length");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    loads_assert(t, len && strcmp(len, "65536") == 0, "Content-Length %s", len ? len : "none");
+    loads_assert(t, loads_body_len(r) == 0, "body of %zu bytes", loads_body_len(r));
+    r = loads_get(t, "/big");
+    loads_assert(t, loads_body_len(r) == 65536, "body of %zu bytes", loads_body_len(r));
+}
