@@ -35,19 +35,30 @@ void worker_url_key(char *key, size_t len, const char *method, const char *url)
 /* Characters after which curl would rewrite or refuse the target. */
 static int target_simple(const char *t, size_t len)
 {
+    int query = 0;
+
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)t[i];
 
         if (c <= ' ' || c >= 0x7f)
             return 0;
         /* Dot segments ("/./", "/../", a trailing "/." or "/..") curl removes. */
-        if (c == '.' && t[i - 1] == '/' &&
+        if (!query && c == '.' && i > 0 && t[i - 1] == '/' &&
             (i + 1 == len || t[i + 1] == '/' || t[i + 1] == '?' ||
              (t[i + 1] == '.' && (i + 2 == len || t[i + 2] == '/' || t[i + 2] == '?'))))
             return 0;
         if (c == '?')
-            break;
+            query = 1;
     }
+    return 1;
+}
+
+/* A host[:port] of plain names or addresses, that curl would not convert. */
+static int authority_simple(const char *a, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)a[i]) && !strchr("-._~:[]", a[i]))
+            return 0;
     return 1;
 }
 
@@ -109,7 +120,8 @@ int worker_url_parse(const char *url, struct url_parts *u)
     u->path_len = strcspn(u->target, "?#");
     if (u->path_len > u->target_len)
         u->path_len = u->target_len;
-    if (u->simple && !target_simple(u->target, u->target_len))
+    if (u->simple && (!target_simple(u->target, u->target_len) ||
+                      !authority_simple(u->authority, u->authority_len)))
         u->simple = 0;
     return 0;
 }
