@@ -45,3 +45,18 @@ expect_status 0
 expect_out_line "Success: 500"
 expect_out_line "Hits: 1000"
 expect_access_log $((before + 1000))
+
+# Over https curl sends the request; the redirects and the cookie jar are
+# still the runner's: a cookie set on a 302 comes back on the next hop, and
+# on the VU's next runs (2 hits in its first run, 1 in each of the others).
+step "https through curl: cookies and redirects"
+start_tls_nginx 'if ($cookie_session = "abc123") { return 200 "cookie ok\n"; }
+            add_header Set-Cookie "session=abc123; Path=/; Secure";
+            return 302 /again;'
+SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_cookie_on_redirect \
+    --server-url "https://127.0.0.1:$TLS_PORT" -u 2 -c 3
+expect_status 0
+expect_out_line "Success: 6"
+expect_out_line "Hits: 8"
+expect_eq "$(grep -c '" 302 ' "$TLS_DIR/access.log")" 2 "302s in nginx's log"
+expect_eq "$(grep -c '" 200 ' "$TLS_DIR/access.log")" 6 "200s in nginx's log"
