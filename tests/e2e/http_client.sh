@@ -60,3 +60,22 @@ expect_out_line "Success: 6"
 expect_out_line "Hits: 8"
 expect_eq "$(grep -c '" 302 ' "$TLS_DIR/access.log")" 2 "302s in nginx's log"
 expect_eq "$(grep -c '" 200 ' "$TLS_DIR/access.log")" 6 "200s in nginx's log"
+
+step "the server closes after 2 requests: -u 5 -c 20, 100 hits on 50 connections"
+: >"$NGINX_DIR/conns.log"
+run_loads http_cases.TestHttp.test_server_closes --server-url "$NGINX_URL" -u 5 -c 20
+expect_status 0
+expect_out_line "Success: 100"
+expect_out_line "Errors: 0"
+expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 100 "requests in conns.log"
+expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 50 "connections in conns.log"
+
+# Per VU: A, sleep, B; B again at once, sleep, C.
+step "the server closes idle connections: -u 5 -c 2, 3 connections per VU"
+: >"$NGINX_DIR/conns.log"
+run_loads http_cases.TestHttp.test_idle_closed --server-url "$NGINX_URL" -u 5 -c 2
+expect_status 0
+expect_out_line "Success: 10"
+expect_out_line "Errors: 0"
+expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 20 "requests in conns.log"
+expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 15 "connections in conns.log"

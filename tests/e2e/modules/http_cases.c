@@ -101,3 +101,23 @@ LOADS_TEST(TestHttp, test_head)
     r = loads_get(t, "/big");
     loads_assert(t, loads_body_len(r) == 65536, "body of %zu bytes", loads_body_len(r));
 }
+
+/* nginx closes the connection after every 2 requests: nothing is lost. */
+LOADS_TEST(TestHttp, test_server_closes)
+{
+    loads_response *r = loads_get(t, "/ka-requests");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+}
+
+/* nginx closes the idle connection while the VU sleeps: the next request
+ * goes on a new one. */
+LOADS_TEST(TestHttp, test_idle_closed)
+{
+    loads_response *r = loads_get(t, "/ka-timeout");
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    loads_sleep(t, 1.5);
+    r = loads_get(t, "/ka-timeout");
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+}
