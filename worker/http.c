@@ -217,6 +217,9 @@ int worker_http_init(struct worker *w)
 
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         w->proxy |= getenv(proxy_vars[i]) != NULL;
+    /* LOADS_HTTP=curl: every request through curl, to compare the two. */
+    if (getenv("LOADS_HTTP") && strcmp(getenv("LOADS_HTTP"), "curl") == 0)
+        w->proxy = 1;
     w->multi = curl_multi_init();
     if (!w->multi)
         return -ENOMEM;

@@ -128,7 +128,7 @@ struct worker {
     struct loads_test *ws_ready_tail;
     char *ws_buf;                 /* LWS_PRE + outgoing payload, for lws_write */
     size_t ws_buf_cap;
-    int proxy;                    /* a proxy is set in the environment: curl only */
+    int proxy;                    /* a proxy is set (or LOADS_HTTP=curl): curl only */
     char *rbuf;                   /* receive buffer of the built-in client */
     char *wbuf;                   /* request heads, built here and sent at once */
     size_t wbuf_cap;

@@ -2,7 +2,8 @@
 # The HTTP client against nginx: redirects (each hop a hit, as nginx logs
 # it; 303 and 307 methods; a cookie set on a hop is sent on the next; a
 # loop ends as one Error after 30), user headers replacing or removing the
-# client's own, form bodies, HEAD, the Host header.
+# client's own, form bodies, HEAD, the Host header, connections the server
+# closes; with the built-in client and with curl (LOADS_HTTP=curl).
 source "$(dirname "$0")/../lib.sh"
 
 use_module http_cases.c
@@ -22,29 +23,58 @@ ok() {
     expect_access_log $((before + $2))
 }
 
-ok test_redirect 2
-ok test_redirect_methods 4
-ok test_cookie_on_redirect 2
-ok test_headers 2
-ok test_post_form 3
-ok test_head 2
+# Everything below against nginx, with the built-in client, then with curl:
+# the two must agree.
+both() {
+    ok test_redirect 2
+    ok test_redirect_methods 4
+    ok test_cookie_on_redirect 2
+    ok test_headers 2
+    ok test_post_form 3
+    ok test_head 2
 
-step "test_loop: 31 hits, one Error"
-before=$(access_log_lines)
-run_loads http_cases.TestHttp.test_loop --server-url "$NGINX_URL" --json summary.json
-expect_status 1
-expect_out_line "Hits: 31"
-expect_json_errors summary.json 1 TestHttp.test_loop \
-    "^GET ${NGINX_URL//./\\.}/loop: Maximum \\(30\\) redirects followed\$"
-expect_access_log $((before + 31))
+    step "test_loop: 31 hits, one Error"
+    before=$(access_log_lines)
+    run_loads http_cases.TestHttp.test_loop --server-url "$NGINX_URL" --json summary.json
+    expect_status 1
+    expect_out_line "Hits: 31"
+    expect_json_errors summary.json 1 TestHttp.test_loop \
+        "^GET ${NGINX_URL//./\\.}/loop: Maximum \\(30\\) redirects followed\$"
+    expect_access_log $((before + 31))
 
-step "100 VUs x 5 redirected GETs: 1000 hits, all logged"
-before=$(access_log_lines)
-run_loads http_cases.TestHttp.test_redirect --server-url "$NGINX_URL" -u 100 -c 5
-expect_status 0
-expect_out_line "Success: 500"
-expect_out_line "Hits: 1000"
-expect_access_log $((before + 1000))
+    step "100 VUs x 5 redirected GETs: 1000 hits, all logged"
+    before=$(access_log_lines)
+    run_loads http_cases.TestHttp.test_redirect --server-url "$NGINX_URL" -u 100 -c 5
+    expect_status 0
+    expect_out_line "Success: 500"
+    expect_out_line "Hits: 1000"
+    expect_access_log $((before + 1000))
+
+    step "the server closes after 2 requests: -u 5 -c 20, 100 hits on 50 connections"
+    : >"$NGINX_DIR/conns.log"
+    run_loads http_cases.TestHttp.test_server_closes --server-url "$NGINX_URL" -u 5 -c 20
+    expect_status 0
+    expect_out_line "Success: 100"
+    expect_out_line "Errors: 0"
+    expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 100 "requests in conns.log"
+    expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 50 "connections in conns.log"
+
+    # Per VU: A, sleep, B; B again at once, sleep, C.
+    step "the server closes idle connections: -u 5 -c 2, 3 connections per VU"
+    : >"$NGINX_DIR/conns.log"
+    run_loads http_cases.TestHttp.test_idle_closed --server-url "$NGINX_URL" -u 5 -c 2
+    expect_status 0
+    expect_out_line "Success: 10"
+    expect_out_line "Errors: 0"
+    expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 20 "requests in conns.log"
+    expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 15 "connections in conns.log"
+}
+
+both
+step "--- the same with LOADS_HTTP=curl"
+export LOADS_HTTP=curl
+both
+unset LOADS_HTTP
 
 # Over https curl sends the request; the redirects and the cookie jar are
 # still the runner's: a cookie set on a 302 comes back on the next hop, and
@@ -60,22 +90,3 @@ expect_out_line "Success: 6"
 expect_out_line "Hits: 8"
 expect_eq "$(grep -c '" 302 ' "$TLS_DIR/access.log")" 2 "302s in nginx's log"
 expect_eq "$(grep -c '" 200 ' "$TLS_DIR/access.log")" 6 "200s in nginx's log"
-
-step "the server closes after 2 requests: -u 5 -c 20, 100 hits on 50 connections"
-: >"$NGINX_DIR/conns.log"
-run_loads http_cases.TestHttp.test_server_closes --server-url "$NGINX_URL" -u 5 -c 20
-expect_status 0
-expect_out_line "Success: 100"
-expect_out_line "Errors: 0"
-expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 100 "requests in conns.log"
-expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 50 "connections in conns.log"
-
-# Per VU: A, sleep, B; B again at once, sleep, C.
-step "the server closes idle connections: -u 5 -c 2, 3 connections per VU"
-: >"$NGINX_DIR/conns.log"
-run_loads http_cases.TestHttp.test_idle_closed --server-url "$NGINX_URL" -u 5 -c 2
-expect_status 0
-expect_out_line "Success: 10"
-expect_out_line "Errors: 0"
-expect_eq "$(wc -l <"$NGINX_DIR/conns.log")" 20 "requests in conns.log"
-expect_eq "$(sort -u "$NGINX_DIR/conns.log" | wc -l)" 15 "connections in conns.log"
