@@ -392,14 +392,16 @@ static char *trim(char *s)
 static int read_config(struct runner_opts *o, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char line[1024];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0, in_loads = 0, rc = 0;
 
     if (!f) {
         snprintf(err, errlen, "cannot read --config %s: %s", path, strerror(errno));
         return -EINVAL;
     }
-    while (rc == 0 && fgets(line, sizeof(line), f)) {
+    /* getline: a line of any length is one line. */
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
         char *s = trim(line), *eq, *key, *val;
         const struct option *opt;
 
@@ -444,6 +446,7 @@ static int read_config(struct runner_opts *o, const char *path, char *err, size_
         }
         rc = set_option(o, opt->val, key, val, err, errlen);
     }
+    free(line);
     fclose(f);
     return rc;
 }

@@ -179,5 +179,14 @@ UNIT_TEST(cli_config_file)
     fclose(f);
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"--config", path, "m.S", NULL}), -EINVAL);
     CHECK(strstr(err, "speed") != NULL);
+
+    /* A long line is one line: its end is not read as a line of its own. */
+    f = fopen(path, "w");
+    fprintf(f, "[loads]\n# %02000d\nusers = 6\nserver_url = http://127.0.0.1:7/%0150d\n", 0,
+            0);
+    fclose(f);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"--config", path, "m.S", NULL}), 0);
+    CHECK_INT_EQ(o.users[0], 6);
+    CHECK_INT_EQ(strlen(o.server_url), strlen("http://127.0.0.1:7/") + 150);
     unlink(path);
 }
