@@ -465,6 +465,13 @@ static void bad_option(char **argv, int optopt_, char *err, size_t errlen)
         snprintf(err, errlen, "unknown option %s; see --help", arg);
 }
 
+void runner_one_line(char *err)
+{
+    for (; *err; err++)
+        if ((unsigned char)*err < 0x20 || *err == 0x7f)
+            *err = '?';
+}
+
 int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                       size_t errlen)
 {

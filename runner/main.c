@@ -19,12 +19,14 @@ int main(int argc, char **argv)
     if (rc == 1)
         return RUNNER_OK;
     if (rc < 0) {
+        runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;
     }
     if (opts.attach)
         return runner_attach(&opts);
     if (runner_load_tests(opts.test, &tests, err, sizeof(err)) < 0) {
+        runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;
     }

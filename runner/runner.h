@@ -49,6 +49,12 @@ struct runner_opts {
 int runner_parse_args(struct runner_opts *opts, int argc, char **argv, char *err,
                       size_t errlen);
 
+/*
+ * Makes err one line for a person: a control character (a newline in a
+ * quoted value, say) becomes '?'.
+ */
+void runner_one_line(char *err);
+
 /* Spec parsers, exposed for the unit tests.  Each returns 0 or -EINVAL. */
 int runner_parse_users(const char *s, uint32_t *out, uint32_t *n);
 int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n);

@@ -47,3 +47,8 @@ run_loads broken.TestBroken.test_broken
 expect_usage_error
 expect_err_contains "error"
 expect_err_contains "broken.c"
+
+step "a value with a newline in it: still one line on stderr"
+run_loads examples.TestExample.test_x -u $'10\nx'
+expect_usage_error
+expect_err_contains "invalid --users '10?x'"
