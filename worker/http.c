@@ -619,23 +619,25 @@ static char *follow_location(const char *url, const char *location)
     return copy;
 }
 
-/* Counts the hits of a request, and for a complete one its latency. */
+/*
+ * Counts the hits of a request (each redirect hop is one), those of them
+ * with a status below 400, and for a complete request its latency.
+ */
 static void record_response(struct loads_test *vu, const char *key, uint64_t hits,
-                            int status, int64_t elapsed_us)
+                            uint64_t ok, int64_t elapsed_us)
 {
     struct worker *w = vu->w;
     struct shm_url *u = shm_url_get(w->slot, key, shm_hash(key, NULL));
 
     shm_add(&w->slot->c.hits, hits);
     shm_add(&u->hits, hits);
+    shm_add(&u->ok, ok);
     w->sec_hits += hits;
     if (elapsed_us < 0) {
         shm_add(&u->errors, 1);
         shm_add(&w->slot->c.http_errors, 1);
         return;
     }
-    if (status < 400)
-        shm_add(&u->ok, 1);
     hist_record(&w->slot->latency, (uint64_t)elapsed_us);
     hist_record(&u->latency, (uint64_t)elapsed_us);
     hist_record(w->second, (uint64_t)elapsed_us);
@@ -680,7 +682,7 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
     struct loads_response *r;
     char key[SHM_URL_LEN], why[SHM_MSG_LEN];
     struct hop h = {0};
-    uint64_t hits = 0;
+    uint64_t hits = 0, ok = 0;
     int64_t start;
     const char *full;
 
@@ -725,7 +727,7 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
         else
             rc = curl_hop(vu, &h);
         if (rc < 0) {
-            record_response(vu, key, hits, 0, -1);
+            record_response(vu, key, hits, ok, -1);
             vu->filling = NULL;
             if (vu->aborted)
                 vu_stop_run(vu, VU_ERROR,
@@ -737,11 +739,12 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
             vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, why);
         }
         hits++;
+        ok += h.status < 400;
         if (parsed)
             store_cookies(vu, r, &u);
         next = next_hop(r, &h, &stop);
         if (!next && stop) {
-            record_response(vu, key, hits, 0, -1);
+            record_response(vu, key, hits, ok, -1);
             vu->filling = NULL;
             vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, stop);
         }
@@ -749,7 +752,7 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
             break;
         if (hits > REDIRECTS_MAX) {
             free(next);
-            record_response(vu, key, hits, 0, -1);
+            record_response(vu, key, hits, ok, -1);
             vu->filling = NULL;
             vu_stop_run(vu, VU_ERROR, "%s %s: Maximum (%d) redirects followed", method,
                         full, REDIRECTS_MAX);
@@ -769,7 +772,7 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
     start = shm_mono_us() - start;
     r->status = h.status;
     r->elapsed = (double)start / 1e6;
-    record_response(vu, key, hits, h.status, start);
+    record_response(vu, key, hits, ok, start);
     if (!r->body) {
         r->body = calloc(1, 1);
         if (!r->body)

@@ -90,3 +90,17 @@ expect_out_line "Success: 6"
 expect_out_line "Hits: 8"
 expect_eq "$(grep -c '" 302 ' "$TLS_DIR/access.log")" 2 "302s in nginx's log"
 expect_eq "$(grep -c '" 200 ' "$TLS_DIR/access.log")" 6 "200s in nginx's log"
+
+step "http to https: a 302 from nginx to the TLS nginx, -u 2 -c 3"
+stop_pid "$(cat "$TLS_DIR/nginx.pid")"
+start_tls_nginx 'return 200 "tls ok\n";'
+tls_before=$(grep -c '" 200 ' "$TLS_DIR/access.log")
+TLS_PORT=$TLS_PORT SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_to_tls \
+    --server-url "$NGINX_URL" -u 2 -c 3
+expect_status 0
+expect_out_line "Success: 6"
+expect_out_line "Hits: 12"
+expect_eq "$(($(grep -c '" 200 ' "$TLS_DIR/access.log") - tls_before))" 6 "200s in the TLS nginx's log"
+expect_out_contains "GET $NGINX_URL/to-tls"
+expect_num "$(awk -v k="GET $NGINX_URL/to-tls" '$1 " " $2 == k { print $4 + 0 }' "$OUT")" == 100 \
+    "success rate of the redirected URL"

@@ -3,6 +3,8 @@
  * (tests/e2e/http_client.sh against nginx, http_framing.sh against
  * bad_http_server): redirects, headers, bodies, framings.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <loads.h>
@@ -120,4 +122,17 @@ LOADS_TEST(TestHttp, test_idle_closed)
     loads_sleep(t, 1.5);
     r = loads_get(t, "/ka-timeout");
     loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+}
+
+/* A plain http 302 to an https URL: the first hop by the built-in client,
+ * the second through curl, one request for the test. */
+LOADS_TEST(TestHttp, test_to_tls)
+{
+    char url[64];
+    loads_response *r;
+
+    snprintf(url, sizeof(url), "/to-tls?port=%s", getenv("TLS_PORT"));
+    r = loads_get(t, url);
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    expect_body(t, r, "tls ok\n");
 }
