@@ -71,8 +71,16 @@ int worker_url_parse(const char *url, struct url_parts *u)
     if (strncasecmp(url, "http://", 7) == 0) {
         a = url + 7;
         u->port = 80;
+        u->simple = 1;
     } else if (strncasecmp(url, "https://", 8) == 0) {
         a = url + 8;
+        u->port = 443;
+        u->https = 1;
+    } else if (strncasecmp(url, "ws://", 5) == 0) {
+        a = url + 5;
+        u->port = 80;
+    } else if (strncasecmp(url, "wss://", 6) == 0) {
+        a = url + 6;
         u->port = 443;
         u->https = 1;
     } else {
@@ -80,7 +88,8 @@ int worker_url_parse(const char *url, struct url_parts *u)
     }
     alen = strcspn(a, "/?#");
     end = a + alen;
-    u->simple = !u->https && !memchr(a, '@', alen);
+    if (memchr(a, '@', alen))
+        u->simple = 0;
     h = memchr(a, '@', alen) ? (const char *)memrchr(a, '@', alen) + 1 : a;
     if (*h == '[') {
         hend = memchr(h, ']', (size_t)(end - h));

@@ -20,9 +20,9 @@ void worker_url_key(char *key, size_t len, const char *method, const char *url);
 
 #endif
 
-/* The parts of an absolute http(s) URL that a request needs. */
+/* The parts of an absolute http(s) or ws(s) URL that a request needs. */
 struct url_parts {
-    int https;              /* the scheme is https */
+    int https;              /* the scheme is https or wss */
     int simple;             /* plain http with nothing for curl to rewrite:
                                the built-in HTTP/1.1 client can send it */
     unsigned port;          /* explicit or the scheme's default */
@@ -36,6 +36,6 @@ struct url_parts {
 
 /*
  * Splits url into u (pointers into url).  Returns 0, or -1 when url is not
- * an http(s) URL with a host that fits (then curl is left to say why).
+ * an http(s) or ws(s) URL with a host that fits and a valid port.
  */
 int worker_url_parse(const char *url, struct url_parts *u);

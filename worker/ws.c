@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "worker/internal.h"
+#include "worker/url.h"
 
 #define WS_MAX_MESSAGE (16u * 1024 * 1024) /* larger incoming messages: Error */
 #define WS_QUEUE_HIGH  (4u * 1024 * 1024)  /* unreceived bytes: stop reading */
@@ -636,72 +637,42 @@ too_long:
     return -EINVAL;
 }
 
-/* The parts of an absolute ws URL that lws wants, pointing into a buffer. */
+/* The parts of an absolute ws URL that lws wants, NUL-terminated copies. */
 struct ws_target {
     int tls;               /* wss */
-    const char *host;      /* name or address, without brackets */
-    const char *authority; /* host[:port] as written, for Host: */
     int port;
-    const char *path; /* "/..." with the query string */
+    char host[256];        /* name or address, without brackets */
+    char *authority;       /* host[:port] as written, for Host:, in buf */
+    char *path;            /* "/..." with the query string, in buf */
 };
 
 /*
- * Splits url (absolute, ws:// or wss://) into t, copying its parts into
- * buf, which must hold 3 * (strlen(url) + 3) bytes.  Returns 0, or -EINVAL
- * with the reason in why.
+ * Splits url (absolute, ws:// or wss://) into t, the authority and path
+ * copied into buf, which must hold strlen(url) + 3 bytes.  Returns 0, or
+ * -EINVAL with the reason in why.
  */
 static int ws_split(const char *url, char *buf, size_t len, struct ws_target *t,
                     const char **why)
 {
-    const char *auth = strstr(url, "://") + 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *rest = auth + alen;
-    char *authority = buf, *host = buf + alen + 1, *path = host + alen + 1;
-    char *colon;
+    struct url_parts u;
 
-    if (3 * (strlen(url) + 3) > len) {
+    if (strlen(url) + 3 > len) {
         *why = "URL too long";
         return -EINVAL;
     }
-    if (!alen) {
-        *why = "no host in URL";
+    if (worker_url_parse(url, &u) < 0) {
+        *why = "bad host or port in URL";
         return -EINVAL;
     }
-    t->tls = url[2] == 's' || url[2] == 'S';
-    t->port = t->tls ? 443 : 80;
-    memcpy(authority, auth, alen);
-    authority[alen] = '\0';
-    memcpy(host, auth, alen);
-    host[alen] = '\0';
-    if (host[0] == '[') {
-        char *end = strchr(host, ']');
-
-        if (!end || (end[1] && end[1] != ':')) {
-            *why = "bad IPv6 address in URL";
-            return -EINVAL;
-        }
-        *end = '\0';
-        colon = end[1] == ':' ? end + 1 : NULL;
-        host++;
-    } else {
-        colon = strrchr(host, ':');
-    }
-    if (colon) {
-        char *endp;
-        long port = strtol(colon + 1, &endp, 10);
-
-        if (*endp || endp == colon + 1 || port < 1 || port > 65535) {
-            *why = "bad port in URL";
-            return -EINVAL;
-        }
-        t->port = (int)port;
-        *colon = '\0';
-    }
+    t->tls = u.https;
+    t->port = (int)u.port;
+    memcpy(t->host, u.host, sizeof(t->host));
+    t->authority = buf;
+    buf += sprintf(buf, "%.*s", (int)u.authority_len, u.authority) + 1;
     /* The path, "/" when none, with its query but without the fragment. */
-    sprintf(path, "%s%.*s", rest[0] == '/' ? "" : "/", (int)strcspn(rest, "#"), rest);
-    t->authority = authority;
-    t->host = host;
-    t->path = path;
+    t->path = buf;
+    sprintf(buf, "%s%.*s", u.target_len && u.target[0] == '/' ? "" : "/",
+            (int)u.target_len, u.target);
     return 0;
 }
 
@@ -778,7 +749,7 @@ loads_ws *loads_ws_connect_ex(loads_test *vu, const char *url, const char *proto
     struct lws_client_connect_info ci;
     struct ws_target target;
     struct loads_ws *ws;
-    char full[WS_URL_MAX], parts[3 * (WS_URL_MAX + 3)];
+    char full[WS_URL_MAX], parts[WS_URL_MAX + 3];
     const char *why;
     size_t hlen = 0;
     int rc;

@@ -1,7 +1,7 @@
 /*
  * worker_url_parse: the parts of a request's absolute URL that the
  * built-in client sends (host, port, Host header, target) and whether it
- * may send it at all.
+ * may send it at all; and of a web socket's URL.
  */
 #include <ctype.h>
 #include <strings.h>
@@ -16,8 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct url_parts u;
 
     if (worker_url_parse(s, &u) == 0) {
-        FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
-        FUZZ_CHECK(u.https == (strncasecmp(s, "https://", 8) == 0));
+        FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0 ||
+                   strncasecmp(s, "ws://", 5) == 0 || strncasecmp(s, "wss://", 6) == 0);
+        FUZZ_CHECK(u.https ==
+                   (strncasecmp(s, "https://", 8) == 0 || strncasecmp(s, "wss://", 6) == 0));
         FUZZ_CHECK(u.port >= 1 && u.port <= 65535);
         FUZZ_CHECK(u.host[0] != '\0' && strlen(u.host) < sizeof(u.host));
         for (const char *h = u.host; *h; h++)
@@ -32,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memchr(u.target, '?', u.path_len) == NULL);
         if (u.simple) {
             /* Nothing the request line or Host header could be broken by. */
-            FUZZ_CHECK(!u.https);
+            FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0);
             for (size_t i = 0; i < u.target_len; i++)
                 FUZZ_CHECK(u.target[i] > ' ' && u.target[i] < 0x7f);
             FUZZ_CHECK(memchr(u.authority, '@', u.authority_len) == NULL);

@@ -65,3 +65,18 @@ UNIT_TEST(url_parse_refused)
     CHECK_INT_EQ(worker_url_parse("http://h:8x/", &u), -1);
     CHECK_INT_EQ(worker_url_parse("http://[::1/", &u), -1);
 }
+
+/* Web socket URLs: never the built-in HTTP client's. */
+UNIT_TEST(url_parse_ws)
+{
+    struct url_parts u;
+
+    CHECK_INT_EQ(worker_url_parse("ws://127.0.0.1:9/echo?x=1", &u), 0);
+    CHECK_INT_EQ(u.port, 9);
+    CHECK(!u.https && !u.simple);
+    CHECK(strncmp(u.target, "/echo?x=1", u.target_len) == 0);
+    CHECK_INT_EQ(worker_url_parse("WSS://Example.test/", &u), 0);
+    CHECK_INT_EQ(u.port, 443);
+    CHECK(u.https && !u.simple);
+    CHECK_STR_EQ(u.host, "example.test");
+}
