@@ -67,8 +67,13 @@ typedef struct loads_response loads_response;
 /*
  * Sends a request and returns its response.  url is either absolute
  * ("http://127.0.0.1:8080/x") or relative to --server-url ("/x").  headers
- * is NULL or a NULL-terminated array of "Name: value" strings.  body may be
- * NULL.  On a transport error the test stops as an Error.
+ * is NULL or a NULL-terminated array of "Name: value" strings; one named
+ * like a header the client sends itself (Host, User-Agent, Accept, Cookie,
+ * Content-Type, Content-Length) replaces it, "Name:" alone removes it and
+ * "Name;" sends it empty.  body may be NULL; a body goes with its
+ * Content-Length and, unless headers name one, a form Content-Type.
+ * Redirects are followed (at most 30, each one a hit); the response is the
+ * last one.  On a transport error the test stops as an Error.
  */
 loads_response *loads_request(loads_test *t, const char *method, const char *url,
                               const char *const *headers, const void *body,
