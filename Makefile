@@ -22,7 +22,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
            -DLOADS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
-LIBS    := -lcurl -luv -lwebsockets -lncursesw -ldl -lm -lpthread -lrt
+LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -ldl -lm -lpthread -lrt
 
 ifeq ($(V),1)
 Q :=

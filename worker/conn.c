@@ -1,12 +1,13 @@
 /*
- * The built-in HTTP/1.1 client: one exchange ("hop") of a plain http://
- * request on a VU's own keep-alive connection.
+ * The built-in HTTP/1.1 client: one exchange ("hop") of an http:// or
+ * https:// request on a VU's own keep-alive connection.
  *
  * libcurl does everything, but its per-transfer work costs about as much
- * CPU as the kernel's part of a request; for the common case (plain HTTP/1.1
- * to a loopback server) this client does what wrk does: one writev, one
- * wait, one recv, no allocation.  http.c sends everything else (https,
- * proxies, user:password@ URLs, targets curl would rewrite) through curl.
+ * CPU as the kernel's part of a request; for the common case (HTTP/1.1 to a
+ * loopback server) this client does what wrk does: one writev (or one TLS
+ * record, with OpenSSL), one wait, one recv, no allocation.  http.c sends
+ * everything else (proxies, user:password@ URLs, targets curl would
+ * rewrite) through curl.
  *
  * The code runs on the VU's coroutine and reads like blocking code: a wait
  * yields to the loop, and the connection's watcher resumes the VU.  Each
@@ -18,6 +19,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,7 @@ struct h1_conn {
     int events;                   /* what woke it: UV_READABLE, UV_WRITABLE */
     int armed;                    /* events the watcher is started with */
     unsigned port;
+    SSL *ssl;                     /* https: the TLS session; NULL for http */
     char host[];                  /* as in struct url_parts */
 };
 
@@ -119,8 +124,25 @@ static void conn_close(struct h1_conn *c)
         p = &(*p)->next;
     if (*p)
         *p = c->next;
+    SSL_free(c->ssl);
+    c->ssl = NULL;
     uv_close((uv_handle_t *)&c->poll, on_conn_closed);
     close(c->fd);
+}
+
+/*
+ * Reads what arrived on an idle TLS connection: 1 when it was only TLS
+ * housekeeping (the connection stays), 0 when it was data, the end, or an
+ * error (the connection goes).
+ */
+static int tls_idle_ok(struct h1_conn *c)
+{
+    char b;
+    int r;
+
+    ERR_clear_error();
+    r = SSL_read(c->ssl, &b, 1);
+    return r <= 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ;
 }
 
 /*
@@ -133,6 +155,8 @@ static void on_conn_poll(uv_poll_t *h, int status, int events)
     struct h1_conn *c = h->data;
 
     if (!c->waiting) {
+        if (c->ssl && status == 0 && tls_idle_ok(c))
+            return; /* a TLS record that carries no data (a session ticket) */
         conn_close(c);
         return;
     }
@@ -267,6 +291,173 @@ static struct h1_conn *connect_addr(struct loads_test *vu, const struct url_part
     return c;
 }
 
+/* ------------------------------------------------------------------ TLS */
+
+/*
+ * The worker's TLS context, made on the first https request: the system's
+ * CA certificates (OpenSSL's default paths, which honour SSL_CERT_FILE and
+ * SSL_CERT_DIR, as curl does here), peer verification, HTTP/1.1 by ALPN.
+ */
+static SSL_CTX *tls_ctx(struct worker *w)
+{
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX *ctx;
+
+    if (w->ssl_ctx)
+        return w->ssl_ctx;
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx)
+        return NULL;
+    SSL_CTX_set_default_verify_paths(ctx);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* A server that closes without close_notify ends a body like plain TCP. */
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+    w->ssl_ctx = ctx;
+    return ctx;
+}
+
+/*
+ * Describes a failed TLS call in one line, with OpenSSL's words as curl
+ * gives them: "SSL certificate problem: ..." when verification failed,
+ * else the first error of OpenSSL's queue, else the system's.
+ */
+static void tls_error(struct h1_conn *c, int r, char *err, size_t errlen)
+{
+    int sys = errno;
+    long verify = SSL_get_verify_result(c->ssl);
+    unsigned long e = ERR_peek_error();
+    int kind = SSL_get_error(c->ssl, r);
+    char text[256];
+
+    if (verify != X509_V_OK) {
+        snprintf(err, errlen, "SSL certificate problem: %s",
+                 X509_verify_cert_error_string(verify));
+    } else if (e) {
+        ERR_error_string_n(e, text, sizeof(text));
+        snprintf(err, errlen, "TLS: %s", text);
+    } else if (kind == SSL_ERROR_SYSCALL && sys) {
+        snprintf(err, errlen, "TLS: %s", strerror(sys));
+    } else {
+        snprintf(err, errlen, "TLS: the server closed the connection");
+    }
+    ERR_clear_error();
+}
+
+/*
+ * Waits for what an SSL call that returned r wants.  Returns 0 to call it
+ * again, 1 when r is a real failure, or -ETIMEDOUT / -ECANCELED.
+ */
+static int tls_wait(struct h1_conn *c, int r)
+{
+    switch (SSL_get_error(c->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        return conn_wait(c, UV_READABLE);
+    case SSL_ERROR_WANT_WRITE:
+        return conn_wait(c, UV_READABLE | UV_WRITABLE);
+    default:
+        return 1;
+    }
+}
+
+/*
+ * Makes a new connection a TLS one: SNI and name verification for a host
+ * name, address verification for an IP.  Returns 0, or -1 with a message.
+ */
+static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = tls_ctx(c->vu->w);
+    int ip = strchr(u->host, ':') || strspn(u->host, "0123456789.") == strlen(u->host);
+
+    if (!ctx || !(c->ssl = SSL_new(ctx)) || !SSL_set_fd(c->ssl, c->fd)) {
+        snprintf(err, errlen, "TLS: cannot create a session (out of memory?)");
+        return -1;
+    }
+    if (ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), u->host);
+    } else {
+        SSL_set_tlsext_host_name(c->ssl, u->host);
+        SSL_set1_host(c->ssl, u->host);
+    }
+    for (;;) {
+        int r, rc;
+
+        ERR_clear_error();
+        r = SSL_connect(c->ssl);
+        if (r == 1)
+            return 0;
+        rc = tls_wait(c, r);
+        if (rc == 1)
+            tls_error(c, r, err, errlen);
+        else if (rc < 0)
+            snprintf(err, errlen, "%s", rc == -ETIMEDOUT ? "timeout" : "stopped");
+        if (rc)
+            return -1;
+    }
+}
+
+/*
+ * Sends len bytes at data over TLS.  head: data is in the worker's buffer,
+ * which another VU may overwrite while this one waits, so it is copied
+ * first (into *own).  Returns 0 or a negative errno.
+ */
+static int tls_send(struct h1_conn *c, const char *data, size_t len, int head, char **own)
+{
+    while (len) {
+        int r, rc;
+
+        ERR_clear_error();
+        r = SSL_write(c->ssl, data, (int)(len > INT32_MAX ? INT32_MAX : len));
+        if (r > 0) {
+            data += r;
+            len -= (size_t)r;
+            continue;
+        }
+        if (head && !*own) {
+            if (!(*own = malloc(len)))
+                return -ENOMEM;
+            memcpy(*own, data, len);
+            data = *own;
+        }
+        rc = tls_wait(c, r);
+        if (rc == 1)
+            return SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL && errno ? -errno : -EPIPE;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/*
+ * Reads decrypted bytes: like recv, > 0 bytes, 0 at the end, or -1 with
+ * errno (EAGAIN when more must arrive first; EPROTO for a TLS failure,
+ * described in err).
+ */
+static ssize_t tls_recv(struct h1_conn *c, char *buf, size_t len, char *err, size_t errlen)
+{
+    int r, kind;
+
+    ERR_clear_error();
+    r = SSL_read(c->ssl, buf, (int)len);
+    if (r > 0)
+        return r;
+    kind = SSL_get_error(c->ssl, r);
+    if (kind == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    if (kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (kind == SSL_ERROR_SYSCALL && !ERR_peek_error() && errno) {
+        ERR_clear_error();
+        return -1;
+    }
+    tls_error(c, r, err, errlen);
+    errno = EPROTO;
+    return -1;
+}
+
 /* An idle connection of the VU to the URL's host and port, or a new one. */
 static struct h1_conn *conn_get(struct loads_test *vu, const struct url_parts *u,
                                 int *reused, char *err, size_t errlen)
@@ -276,7 +467,7 @@ static struct h1_conn *conn_get(struct loads_test *vu, const struct url_parts *u
     int rc = -EADDRNOTAVAIL, d;
 
     for (c = vu->conns; c; c = c->next) {
-        if (c->port == u->port && strcmp(c->host, u->host) == 0) {
+        if (c->port == u->port && !c->ssl == !u->https && strcmp(c->host, u->host) == 0) {
             *reused = 1;
             return c;
         }
@@ -306,9 +497,15 @@ static struct h1_conn *conn_get(struct loads_test *vu, const struct url_parts *u
         snprintf(err, errlen, "Could not resolve host: %s", u->host);
         return NULL;
     }
-    if (!c)
+    if (!c) {
         snprintf(err, errlen, "Failed to connect to %s port %u: %s", u->host, u->port,
                  strerror(-rc));
+        return NULL;
+    }
+    if (u->https && tls_start(c, u, err, errlen) < 0) {
+        conn_close(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -418,8 +615,10 @@ static size_t build_head(struct worker *w, const struct hop *h)
         size_t alen = u->authority_len;
 
         /* curl leaves out the scheme's default port. */
-        if (alen > 3 && memcmp(u->authority + alen - 3, ":80", 3) == 0)
+        if (!u->https && alen > 3 && memcmp(u->authority + alen - 3, ":80", 3) == 0)
             alen -= 3;
+        else if (u->https && alen > 4 && memcmp(u->authority + alen - 4, ":443", 4) == 0)
+            alen -= 4;
         o = PUT_LIT(o, "Host: ");
         o = put(o, u->authority, alen);
         o = PUT_LIT(o, "\r\n");
@@ -481,6 +680,20 @@ static int send_request(struct h1_conn *c, size_t head_len, const void *body,
     size_t hoff = 0, boff = 0;
     int rc = 0;
 
+    if (c->ssl) {
+        /* A small body goes in the head's TLS record. */
+        if (body_len && body_len <= 16384 && wbuf_reserve(w, head_len + body_len) == 0) {
+            memcpy(w->wbuf + head_len, body, body_len);
+            head_len += body_len;
+            body_len = 0;
+        }
+        rc = tls_send(c, w->wbuf, head_len, 1, &own);
+        if (rc == 0 && body_len)
+            rc = tls_send(c, body, body_len, 0, &own);
+        free(own);
+        conn_arm(c, UV_READABLE);
+        return rc;
+    }
     while (hoff < head_len || boff < body_len) {
         struct iovec iov[2];
         int n = 0;
@@ -552,8 +765,9 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
 
     h1_init(&p, strcmp(h->method, "HEAD") == 0);
     for (;;) {
-        /* Wait first: right after sending, the answer is not there yet. */
-        ssize_t n = conn_wait(c, UV_READABLE);
+        /* Wait first: right after sending, the answer is not there yet.
+         * TLS may hold decrypted bytes already read from the socket. */
+        ssize_t n = c->ssl && SSL_pending(c->ssl) ? 0 : conn_wait(c, UV_READABLE);
 
         if (n < 0) {
             h1_free(&p);
@@ -561,7 +775,8 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
             return HOP_FAILED;
         }
         do {
-            n = recv(c->fd, w->rbuf, RBUF_SIZE, 0);
+            n = c->ssl ? tls_recv(c, w->rbuf, RBUF_SIZE, h->err, h->errlen)
+                       : recv(c->fd, w->rbuf, RBUF_SIZE, 0);
         } while (n < 0 && errno == EINTR);
 
         if (n > 0) {
@@ -586,7 +801,8 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
             h1_free(&p);
             if (reused && !got && (e == ECONNRESET || e == EPIPE))
                 return HOP_RETRY;
-            snprintf(h->err, h->errlen, "Recv failure: %s", strerror(e));
+            if (e != EPROTO || !c->ssl) /* else tls_recv said why */
+                snprintf(h->err, h->errlen, "Recv failure: %s", strerror(e));
             return HOP_FAILED;
         }
     }
@@ -675,6 +891,8 @@ void worker_h1_vu_close(struct loads_test *vu)
 
 void worker_h1_close(struct worker *w)
 {
+    SSL_CTX_free(w->ssl_ctx);
+    w->ssl_ctx = NULL;
     free(w->rbuf);
     free(w->wbuf);
     free(w->dns);

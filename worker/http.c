@@ -2,7 +2,7 @@
  * HTTP for the VUs: the request/response half of the public API, the
  * redirects and cookies of a request, and libcurl's multi_socket API on the
  * worker's libuv loop for what the built-in HTTP/1.1 client (conn.c) does
- * not send: https, proxies, URLs curl would rewrite.
+ * not send: requests through a proxy, URLs curl would rewrite.
  *
  * Each socket curl opens gets one uv_poll for its whole life.  Curl removes
  * and re-adds a keep-alive socket around every request; closing the watcher
@@ -212,8 +212,8 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
 
 int worker_http_init(struct worker *w)
 {
-    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "all_proxy",
-                                              "ALL_PROXY"};
+    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
+                                              "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
 
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         w->proxy |= getenv(proxy_vars[i]) != NULL;

@@ -136,6 +136,7 @@ struct worker {
     size_t cbuf_cap;
     struct dns_entry *dns;        /* host names looked up */
     int ndns;
+    struct ssl_ctx_st *ssl_ctx;   /* OpenSSL's SSL_CTX for https, made when needed */
 };
 
 /* worker.c */

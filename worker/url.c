@@ -76,6 +76,7 @@ int worker_url_parse(const char *url, struct url_parts *u)
         a = url + 8;
         u->port = 443;
         u->https = 1;
+        u->simple = 1;
     } else if (strncasecmp(url, "ws://", 5) == 0) {
         a = url + 5;
         u->port = 80;

@@ -23,8 +23,8 @@ void worker_url_key(char *key, size_t len, const char *method, const char *url);
 /* The parts of an absolute http(s) or ws(s) URL that a request needs. */
 struct url_parts {
     int https;              /* the scheme is https or wss */
-    int simple;             /* plain http with nothing for curl to rewrite:
-                               the built-in HTTP/1.1 client can send it */
+    int simple;             /* http(s) with nothing for curl to rewrite: the
+                               built-in HTTP/1.1 client can send it */
     unsigned port;          /* explicit or the scheme's default */
     char host[256];         /* lower case, an IPv6 address without brackets */
     const char *authority;  /* host[:port] as in the URL, for the Host header */

@@ -76,31 +76,48 @@ export LOADS_HTTP=curl
 both
 unset LOADS_HTTP
 
-# Over https curl sends the request; the redirects and the cookie jar are
-# still the runner's: a cookie set on a 302 comes back on the next hop, and
-# on the VU's next runs (2 hits in its first run, 1 in each of the others).
-step "https through curl: cookies and redirects"
-start_tls_nginx 'if ($cookie_session = "abc123") { return 200 "cookie ok\n"; }
+# https, to nginx with TLS: the redirects and the cookie jar are the
+# runner's whichever client sends (built-in with OpenSSL, or curl): a cookie
+# set on a 302 comes back on the next hop, and on the VU's next runs (2 hits
+# in its first run, 1 in each of the others); a 302 from http to https.
+start_tls_nginx 'location = /plain { return 200 "tls ok\n"; }
+            if ($cookie_session = "abc123") { return 200 "cookie ok\n"; }
             add_header Set-Cookie "session=abc123; Path=/; Secure";
             return 302 /again;'
-SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_cookie_on_redirect \
-    --server-url "https://127.0.0.1:$TLS_PORT" -u 2 -c 3
-expect_status 0
-expect_out_line "Success: 6"
-expect_out_line "Hits: 8"
-expect_eq "$(grep -c '" 302 ' "$TLS_DIR/access.log")" 2 "302s in nginx's log"
-expect_eq "$(grep -c '" 200 ' "$TLS_DIR/access.log")" 6 "200s in nginx's log"
 
-step "http to https: a 302 from nginx to the TLS nginx, -u 2 -c 3"
-stop_pid "$(cat "$TLS_DIR/nginx.pid")"
-start_tls_nginx 'return 200 "tls ok\n";'
-tls_before=$(grep -c '" 200 ' "$TLS_DIR/access.log")
-TLS_PORT=$TLS_PORT SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_to_tls \
-    --server-url "$NGINX_URL" -u 2 -c 3
-expect_status 0
-expect_out_line "Success: 6"
-expect_out_line "Hits: 12"
-expect_eq "$(($(grep -c '" 200 ' "$TLS_DIR/access.log") - tls_before))" 6 "200s in the TLS nginx's log"
-expect_out_contains "GET $NGINX_URL/to-tls"
-expect_num "$(awk -v k="GET $NGINX_URL/to-tls" '$1 " " $2 == k { print $4 + 0 }' "$OUT")" == 100 \
-    "success rate of the redirected URL"
+# tls_count CODE: requests the TLS nginx answered with CODE so far.
+tls_count() {
+    grep -c "\" $1 " "$TLS_DIR/access.log" || true
+}
+
+tls_steps() {
+    local s302 s200
+    step "https: cookies and redirects, -u 2 -c 3"
+    s302=$(tls_count 302)
+    s200=$(tls_count 200)
+    SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_cookie_on_redirect \
+        --server-url "https://127.0.0.1:$TLS_PORT" -u 2 -c 3
+    expect_status 0
+    expect_out_line "Success: 6"
+    expect_out_line "Hits: 8"
+    expect_eq "$(($(tls_count 302) - s302))" 2 "302s in nginx's log"
+    expect_eq "$(($(tls_count 200) - s200))" 6 "200s in nginx's log"
+
+    step "http to https: a 302 from nginx to the TLS nginx, -u 2 -c 3"
+    s200=$(tls_count 200)
+    TLS_PORT=$TLS_PORT SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_to_tls \
+        --server-url "$NGINX_URL" -u 2 -c 3
+    expect_status 0
+    expect_out_line "Success: 6"
+    expect_out_line "Hits: 12"
+    expect_eq "$(($(tls_count 200) - s200))" 6 "200s in the TLS nginx's log"
+    expect_out_contains "GET $NGINX_URL/to-tls"
+    expect_num "$(awk -v k="GET $NGINX_URL/to-tls" '$1 " " $2 == k { print $4 + 0 }' "$OUT")" \
+        == 100 "success rate of the redirected URL"
+}
+
+tls_steps
+step "--- the same with LOADS_HTTP=curl"
+export LOADS_HTTP=curl
+tls_steps
+unset LOADS_HTTP

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memchr(u.target, '?', u.path_len) == NULL);
         if (u.simple) {
             /* Nothing the request line or Host header could be broken by. */
-            FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0);
+            FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0);
             for (size_t i = 0; i < u.target_len; i++)
                 FUZZ_CHECK(u.target[i] > ' ' && u.target[i] < 0x7f);
             FUZZ_CHECK(memchr(u.authority, '@', u.authority_len) == NULL);

@@ -27,7 +27,7 @@ UNIT_TEST(url_parse_defaults_and_v6)
     CHECK_INT_EQ(worker_url_parse("https://[::1]:8443/x", &u), 0);
     CHECK_STR_EQ(u.host, "::1");
     CHECK_INT_EQ(u.port, 8443);
-    CHECK(u.https && !u.simple);
+    CHECK(u.https && u.simple);
     CHECK(strncmp(u.authority, "[::1]:8443", u.authority_len) == 0);
     CHECK_INT_EQ(worker_url_parse("http://h?x=1", &u), 0);
     CHECK_INT_EQ(u.path_len, 0);
