@@ -18,7 +18,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      1
+#define SHM_VERSION      2
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -33,6 +33,7 @@
 #define SHM_COUNTER_LEN  64
 #define SHM_RING         256                   /* events per worker ring */
 #define SHM_SERIES       3600                  /* per-second samples kept */
+#define SHM_RECENT       5                     /* seconds of the recent histogram */
 
 enum shm_outcome { SHM_FAILURE = 1, SHM_ERROR = 2, SHM_CRASH = 3 };
 
@@ -131,6 +132,8 @@ struct shm_slot {
     struct shm_msg msgs[SHM_MSGS];
     struct shm_counter counters[SHM_COUNTERS];
     struct shm_second series[SHM_SERIES]; /* indexed by second % SHM_SERIES */
+    uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
+    struct hist recent;       /* response times of the last SHM_RECENT seconds */
     struct shm_ring ring;
 };
 

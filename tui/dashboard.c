@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm/recent.h"
 #include "tui/tui.h"
 
 #define FRAME_US       250000  /* a frame every 250 ms */
@@ -49,8 +50,7 @@ enum colour {
 struct dash_second {
     uint64_t tag;             /* second + 1 held here; 0: not read yet */
     uint64_t hits;            /* responses in that second */
-    uint64_t p50_sum;         /* sum over workers of p50 * hits */
-    uint64_t p99_us;          /* highest of the workers' p99 */
+    uint64_t p99_us;          /* highest of the workers' p99, for the chart */
 };
 
 /* One worker slot as the frame saw it. */
@@ -75,8 +75,8 @@ struct dash_frame {
     uint64_t hits_now;        /* responses in last_second */
     uint64_t recent_hits;     /* responses in the last LAST_SECONDS seconds */
     uint32_t recent_seconds;  /* seconds of data in that window */
-    uint64_t recent_p50_us;   /* hits-weighted mean of the workers' medians */
-    uint64_t recent_p99_us;   /* highest of the workers' p99 */
+    uint64_t recent_p50_us;   /* of the workers' last seconds, merged (exact) */
+    uint64_t recent_p99_us;
     struct dash_worker workers[SHM_MAX_WORKERS];
     uint32_t nworkers;
 };
@@ -100,6 +100,8 @@ struct tui_dash {
     int page[NPANELS];        /* rows each panel showed last time */
     struct dash_frame fr;     /* the last frame */
     struct dash_second secs[SHM_SERIES]; /* indexed by second % SHM_SERIES */
+    struct hist *recent;      /* the workers' last seconds merged; NULL until used */
+    struct hist *recent_tmp;  /* one worker's, read consistently */
 };
 
 static pid_t screen_owner;    /* process whose terminal is in curses mode */
@@ -110,9 +112,9 @@ static pid_t screen_owner;    /* process whose terminal is in curses mode */
  * Merges second s of every worker's series.  A worker rewrites an entry
  * in place (zeroes its tag, writes, publishes the new tag), so an entry
  * whose tag changed while it was read is skipped, as is one holding
- * another second.  Medians do not merge: the hits-weighted mean of the
- * workers' medians stands for the median, and the highest p99 for the
- * p99, which is what a person watching for trouble wants to see.
+ * another second.  For the p99 chart, the highest of the workers' p99
+ * stands for the second's p99 (percentiles do not merge; the "last
+ * seconds" figures come from merged histograms instead).
  */
 static void merge_second(struct tui_dash *d, int64_t s)
 {
@@ -121,22 +123,40 @@ static void merge_second(struct tui_dash *d, int64_t s)
     for (uint32_t w = 0; w < d->shm->hdr->nslots; w++) {
         const struct shm_second *e = &shm_slot(d->shm, w)->series[s % SHM_SERIES];
         uint64_t tag = __atomic_load_n(&e->second, __ATOMIC_ACQUIRE);
-        uint64_t hits, p50, p99;
+        uint64_t hits, p99;
 
         if (tag != m.tag)
             continue;
         hits = shm_load(&e->hits);
-        p50 = shm_load(&e->p50_us);
         p99 = shm_load(&e->p99_us);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (shm_load(&e->second) != tag)
             continue;
         m.hits += hits;
-        m.p50_sum += p50 * hits;
         if (p99 > m.p99_us)
             m.p99_us = p99;
     }
     d->secs[s % SHM_SERIES] = m;
+}
+
+/*
+ * The median and p99 of the last seconds: every worker's histogram of its
+ * last SHM_RECENT seconds, merged.  A worker rewriting its histogram just
+ * then is read again a little later, or left out of this frame.
+ */
+static void collect_recent(struct tui_dash *d, struct dash_frame *f)
+{
+    if (!d->recent && !(d->recent = malloc(sizeof(*d->recent))))
+        return;
+    if (!d->recent_tmp && !(d->recent_tmp = malloc(sizeof(*d->recent_tmp))))
+        return;
+    memset(d->recent, 0, sizeof(*d->recent));
+    for (uint32_t w = 0; w < d->shm->hdr->nslots; w++)
+        for (int tries = 0; tries < 3; tries++)
+            if (shm_recent_read(shm_slot(d->shm, w), d->recent_tmp, d->recent) == 0)
+                break;
+    f->recent_p50_us = hist_percentile(d->recent, 50);
+    f->recent_p99_us = hist_percentile(d->recent, 99);
 }
 
 /*
@@ -150,7 +170,6 @@ static void collect_series(struct tui_dash *d, struct dash_frame *f)
     int64_t el = (int64_t)(f->st.elapsed * 1e6);
     int64_t last = el >= FLUSH_SLACK_US + 1000000 ? (el - FLUSH_SLACK_US) / 1000000 - 1 : -1;
     int64_t first = last - SHM_SERIES + 1 > 0 ? last - SHM_SERIES + 1 : 0;
-    uint64_t p50_sum = 0;
 
     f->last_second = last;
     f->hits_now = f->recent_hits = f->recent_p50_us = f->recent_p99_us = 0;
@@ -165,12 +184,9 @@ static void collect_series(struct tui_dash *d, struct dash_frame *f)
         const struct dash_second *e = &d->secs[s % SHM_SERIES];
 
         f->recent_hits += e->hits;
-        p50_sum += e->p50_sum;
-        if (e->p99_us > f->recent_p99_us)
-            f->recent_p99_us = e->p99_us;
         f->recent_seconds++;
     }
-    f->recent_p50_us = f->recent_hits ? p50_sum / f->recent_hits : 0;
+    collect_recent(d, f);
 }
 
 /*
@@ -1097,5 +1113,7 @@ void tui_dash_close(struct tui_dash *d)
     screen_owner = 0;
     shm_stats_free(&d->fr.st);
     free(d->fr.url_p99);
+    free(d->recent);
+    free(d->recent_tmp);
     free(d);
 }

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "loads.h"
+#include "shm/recent.h"
 #include "shm/shm.h"
 #include "worker/coro.h"
 #include "worker/worker.h"
@@ -121,6 +122,7 @@ struct worker {
     uint64_t cur_second;          /* the second being collected */
     uint64_t sec_hits;            /* its hits */
     uint64_t sec_errors;          /* its failed and errored runs */
+    struct shm_recent recent;     /* the last seconds, for the slot's recent */
     struct lws_context *lws;      /* web sockets, created on the first connect */
     int lws_failed;               /* creating it failed: do not retry */
     uv_idle_t ws_idle;            /* resumes the VUs of ws_ready, off lws' stack */

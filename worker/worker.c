@@ -231,7 +231,7 @@ static void flush_second(struct worker *w, uint64_t now_second)
     shm_store(&s->p50_us, hist_percentile(w->second, 50));
     shm_store(&s->p99_us, hist_percentile(w->second, 99));
     __atomic_store_n(&s->second, w->cur_second + 1, __ATOMIC_RELEASE);
-    hist_reset(w->second);
+    shm_recent_push(w->slot, &w->recent, w->second); /* and resets it */
     w->sec_hits = w->sec_errors = 0;
     w->cur_second = now_second;
 }
@@ -319,6 +319,7 @@ static void worker_cleanup(struct worker *w)
     free(w->vus);
     free(w->socks);
     free(w->second);
+    shm_recent_free(&w->recent);
 }
 
 void worker_main(const struct worker_plan *plan)
