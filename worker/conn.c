@@ -468,8 +468,12 @@ static struct h1_conn *conn_get(struct loads_test *vu, const struct url_parts *u
     struct h1_conn *c = NULL;
     int rc = -EADDRNOTAVAIL, d;
 
-    for (c = vu->conns; c; c = c->next) {
+    for (struct h1_conn **p = &vu->conns; (c = *p); p = &c->next) {
         if (c->port == u->port && !c->ssl == !u->https && strcmp(c->host, u->host) == 0) {
+            /* To the front: the list runs from the most recently used. */
+            *p = c->next;
+            c->next = vu->conns;
+            vu->conns = c;
             *reused = 1;
             return c;
         }
@@ -819,7 +823,7 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
     return HOP_OK;
 }
 
-/* Closes the oldest idle connections past IDLE_MAX (the newest is first). */
+/* Closes the idle connections past IDLE_MAX, the least recently used. */
 static void trim_idle(struct loads_test *vu)
 {
     struct h1_conn *c = vu->conns;
