@@ -32,7 +32,7 @@ struct shm_recent {
  * Takes second (the histogram of the second that just ended) into r and
  * rewrites slot->recent from the last SHM_RECENT seconds; then resets
  * second, touching only its non-zero buckets.  Returns 0, or -ENOMEM (the
- * slot keeps its previous seconds; second is reset all the same).
+ * new second is left out of the window; second is reset all the same).
  */
 int shm_recent_push(struct shm_slot *slot, struct shm_recent *r, struct hist *second);
 
