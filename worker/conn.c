@@ -370,7 +370,8 @@ static int tls_wait(struct h1_conn *c, int r)
 static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, size_t errlen)
 {
     SSL_CTX *ctx = tls_ctx(c->vu->w);
-    int ip = strchr(u->host, ':') || strspn(u->host, "0123456789.") == strlen(u->host);
+    struct in6_addr a;
+    int ip = inet_pton(AF_INET, u->host, &a) == 1 || inet_pton(AF_INET6, u->host, &a) == 1;
 
     if (!ctx || !(c->ssl = SSL_new(ctx)) || !SSL_set_fd(c->ssl, c->fd)) {
         snprintf(err, errlen, "TLS: cannot create a session (out of memory?)");
@@ -538,13 +539,6 @@ static size_t header_name_len(const char *h)
     return h[n] == ':' || h[n] == ';' ? n : 0;
 }
 
-/* A user header the host change of a redirect leaves out (as curl does). */
-static int header_private(const char *h, size_t n)
-{
-    return (n == 13 && strncasecmp(h, "Authorization", 13) == 0) ||
-           (n == 6 && strncasecmp(h, "Cookie", 6) == 0);
-}
-
 /* Which internal headers the user's headers replace or remove. */
 static int user_overrides(const struct hop *h)
 {
@@ -553,7 +547,7 @@ static int user_overrides(const struct hop *h)
     for (const char *const *p = h->headers; p && *p; p++) {
         size_t n = header_name_len(*p);
 
-        if (!n || (h->strip_private && header_private(*p, n)))
+        if (!n)
             continue;
         for (size_t i = 0; i < sizeof(internal_headers) / sizeof(internal_headers[0]); i++)
             if (n == internal_headers[i].len &&
@@ -642,7 +636,7 @@ static size_t build_head(struct worker *w, const struct hop *h)
         size_t n = header_name_len(*p), vlen;
         const char *v;
 
-        if (!n || (h->strip_private && header_private(*p, n)))
+        if (!n)
             continue;
         v = *p + n + 1;
         vlen = strcspn(v, "\r\n");

@@ -217,9 +217,10 @@ int worker_http_init(struct worker *w)
 
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         w->proxy |= getenv(proxy_vars[i]) != NULL;
-    /* LOADS_HTTP=curl: every request through curl, to compare the two. */
-    if (getenv("LOADS_HTTP") && strcmp(getenv("LOADS_HTTP"), "curl") == 0)
-        w->proxy = 1;
+    /* A proxy is curl's to use.  LOADS_HTTP=curl: every request through
+     * curl, to compare the two clients. */
+    w->curl_only = w->proxy ||
+                   (getenv("LOADS_HTTP") && strcmp(getenv("LOADS_HTTP"), "curl") == 0);
     w->multi = curl_multi_init();
     if (!w->multi)
         return -ENOMEM;
@@ -245,13 +246,10 @@ void worker_http_close(struct worker *w)
 
 static void set_session(struct loads_test *vu);
 
-/* A VU's state is created as it is needed: most never use curl. */
-int worker_http_vu_init(struct loads_test *vu)
-{
-    return 0;
-}
-
-/* Its curl handle and share (of connections only: the jar is ours). */
+/*
+ * A VU's curl handle and share (of connections only: the jar is ours),
+ * made when it first needs them: most VUs never use curl.
+ */
 static int curl_vu_init(struct loads_test *vu)
 {
     vu->share = curl_share_init();
@@ -296,6 +294,7 @@ void worker_http_free_responses(struct loads_test *vu)
         next = r->next;
         free(r->url);
         free(r->hop_url);
+        free(r->hop_headers);
         free(r->body);
         free(r->headers);
         free(r);
@@ -358,8 +357,12 @@ int worker_http_keep_header(struct loads_test *vu, const char *line, size_t len)
 {
     struct loads_response *r = vu->filling;
 
-    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0)
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         r->headers_len = 0;
+        r->set_cookie = 0;
+    }
+    if (len > 11 && (line[0] | 0x20) == 's' && strncasecmp(line, "Set-Cookie:", 11) == 0)
+        r->set_cookie = 1; /* saves a scan of every response for cookies */
     while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
     if (!len || r->headers_len + len > HEADERS_MAX)
@@ -395,13 +398,8 @@ static void set_session(struct loads_test *vu)
 {
     CURL *e = vu->easy;
     const struct worker_plan *p = vu->w->plan;
-    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
-                                              "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
-    int proxy = 0;
 
-    for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
-        proxy |= getenv(proxy_vars[i]) != NULL;
-    if (!proxy)
+    if (!vu->w->proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, "");
     /* As the curl tool and OpenSSL do: a CA bundle of the user's choice. */
     if (getenv("SSL_CERT_FILE"))
@@ -497,19 +495,15 @@ static void transfer_error(struct loads_test *vu, char *out, size_t len)
         snprintf(out, len, "%s", text);
 }
 
-/* The user's headers as curl's list, without the private ones if asked. */
+/* The user's headers as curl's list. */
 static struct curl_slist *header_list(const struct hop *h, int *oom)
 {
     struct curl_slist *list = NULL;
 
     *oom = 0;
     for (const char *const *p = h->headers; p && *p; p++) {
-        struct curl_slist *more;
+        struct curl_slist *more = curl_slist_append(list, *p);
 
-        if (h->strip_private && (strncasecmp(*p, "Authorization:", 14) == 0 ||
-                                 strncasecmp(*p, "Cookie:", 7) == 0))
-            continue;
-        more = curl_slist_append(list, *p);
         if (!more) {
             *oom = 1;
             break;
@@ -552,27 +546,27 @@ static int curl_hop(struct loads_test *vu, struct hop *h)
     return 0;
 }
 
+/* The request's path for the jar ("/" when empty), into path. */
+static void cookie_path(const struct url_parts *u, char *path, size_t len)
+{
+    snprintf(path, len, "%.*s", (int)u->path_len, u->path_len ? u->target : "/");
+}
+
 /* Puts the Set-Cookie headers of the last response into the VU's jar. */
 static void store_cookies(struct loads_test *vu, const struct loads_response *r,
                           const struct url_parts *u)
 {
     char path[1024];
-    time_t now = 0;
+    time_t now = time(NULL);
 
-    if (!r->headers)
+    if (!r->headers || (!vu->jar && !(vu->jar = cookie_jar_new())))
         return;
+    cookie_path(u, path, sizeof(path));
     for (const char *p = r->headers; *p; p += strlen(p) + 1) {
         const char *v;
 
         if (strncasecmp(p, "Set-Cookie:", 11) != 0)
             continue;
-        if (!vu->jar && !(vu->jar = cookie_jar_new()))
-            return;
-        if (!now) {
-            now = time(NULL);
-            snprintf(path, sizeof(path), "%.*s", (int)u->path_len,
-                     u->path_len ? u->target : "/");
-        }
         for (v = p + 11; *v == ' ' || *v == '\t'; v++)
             ;
         cookie_jar_set(vu->jar, u->host, path, u->https, v, strlen(v), now);
@@ -590,7 +584,7 @@ static const char *jar_cookies(struct loads_test *vu, const struct url_parts *u)
     if (!vu->jar || !cookie_jar_count(vu->jar))
         return NULL;
     now = time(NULL);
-    snprintf(path, sizeof(path), "%.*s", (int)u->path_len, u->path_len ? u->target : "/");
+    cookie_path(u, path, sizeof(path));
     n = cookie_jar_header(vu->jar, u->host, path, u->https, now, w->cbuf, w->cbuf_cap);
     if (n && n >= w->cbuf_cap) {
         char *more = realloc(w->cbuf, n + 1);
@@ -674,6 +668,53 @@ static char *next_hop(struct loads_response *r, struct hop *h, const char **why)
     return next;
 }
 
+/* Counts a request that got no (last) response, and ends the run with why. */
+static void stop_request(struct loads_test *vu, const char *key, uint64_t hits, uint64_t ok,
+                         const char *method, const char *url, const char *why)
+    __attribute__((noreturn));
+
+static void stop_request(struct loads_test *vu, const char *key, uint64_t hits, uint64_t ok,
+                         const char *method, const char *url, const char *why)
+{
+    record_response(vu, key, hits, ok, -1);
+    vu->filling = NULL;
+    vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, url, why);
+}
+
+/* Whether next is on another server than u (another host or port). */
+static int other_server(const struct url_parts *u, const char *next)
+{
+    struct url_parts nu;
+
+    return worker_url_parse(next, &nu) < 0 || nu.port != u->port ||
+           strcmp(nu.host, u->host) != 0;
+}
+
+/*
+ * The user's headers without Authorization and Cookie, for a redirect to
+ * another server (as curl does), kept in r so that they live as long as
+ * the request.  On failure the run ends.
+ */
+static const char *const *drop_private(struct loads_test *vu, struct loads_response *r,
+                                       const char *const *headers)
+{
+    size_t n = 0, k = 0;
+
+    while (headers[n])
+        n++;
+    r->hop_headers = calloc(n + 1, sizeof(*r->hop_headers));
+    if (!r->hop_headers)
+        vu_stop_run(vu, VU_ERROR, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strcspn(headers[i], ":;");
+
+        if (!((len == 13 && strncasecmp(headers[i], "Authorization", 13) == 0) ||
+              (len == 6 && strncasecmp(headers[i], "Cookie", 6) == 0)))
+            r->hop_headers[k++] = headers[i];
+    }
+    return r->hop_headers;
+}
+
 loads_response *loads_request(loads_test *vu, const char *method, const char *url,
                               const char *const *headers, const void *body,
                               size_t body_len)
@@ -721,51 +762,37 @@ loads_response *loads_request(loads_test *vu, const char *method, const char *ur
         h.status = 0;
         why[0] = '\0';
         r->headers_len = 0;
+        r->set_cookie = 0;
         r->body_len = 0;
-        if (parsed && u.simple && !w->proxy)
+        if (parsed && u.simple && !w->curl_only)
             rc = worker_h1_hop(vu, &h);
         else
             rc = curl_hop(vu, &h);
         if (rc < 0) {
-            record_response(vu, key, hits, ok, -1);
-            vu->filling = NULL;
             if (vu->aborted)
-                vu_stop_run(vu, VU_ERROR,
-                            "%s %s: stopped, still running after the grace period", method,
-                            full);
-            if (vu->h1_timed_out)
+                snprintf(why, sizeof(why), "stopped, still running after the grace period");
+            else if (vu->h1_timed_out)
                 snprintf(why, sizeof(why), "Operation timed out (--timeout %gs)",
                          w->plan->timeout);
-            vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, why);
+            stop_request(vu, key, hits, ok, method, full, why);
         }
         hits++;
         ok += h.status < 400;
-        if (parsed)
+        if (parsed && r->set_cookie)
             store_cookies(vu, r, &u);
         next = next_hop(r, &h, &stop);
-        if (!next && stop) {
-            record_response(vu, key, hits, ok, -1);
-            vu->filling = NULL;
-            vu_stop_run(vu, VU_ERROR, "%s %s: %s", method, full, stop);
-        }
+        if (!next && stop)
+            stop_request(vu, key, hits, ok, method, full, stop);
         if (!next)
             break;
-        if (hits > REDIRECTS_MAX) {
-            free(next);
-            record_response(vu, key, hits, ok, -1);
-            vu->filling = NULL;
-            vu_stop_run(vu, VU_ERROR, "%s %s: Maximum (%d) redirects followed", method,
-                        full, REDIRECTS_MAX);
-        }
-        if (parsed) {
-            struct url_parts nu;
-
-            if (worker_url_parse(next, &nu) < 0 || nu.port != u.port ||
-                strcmp(nu.host, u.host) != 0)
-                h.strip_private = 1;
-        }
         free(r->hop_url);
-        r->hop_url = next;
+        r->hop_url = next; /* freed with the response, whatever happens next */
+        if (hits > REDIRECTS_MAX) {
+            snprintf(why, sizeof(why), "Maximum (%d) redirects followed", REDIRECTS_MAX);
+            stop_request(vu, key, hits, ok, method, full, why);
+        }
+        if (parsed && !r->hop_headers && h.headers && other_server(&u, next))
+            h.headers = drop_private(vu, r, h.headers);
         h.url = next;
     }
     vu->filling = NULL;

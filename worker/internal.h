@@ -44,6 +44,8 @@ struct loads_response {
     size_t headers_len;
     size_t headers_cap;
     char *hop_url;                /* the URL a redirect led to */
+    const char **hop_headers;     /* the user's headers for another server */
+    int set_cookie;               /* the last response sets cookies */
 };
 
 /* One exchange of a request (each redirect is another), for an engine. */
@@ -52,8 +54,6 @@ struct hop {
     const char *url;              /* absolute */
     const struct url_parts *u;    /* its parts */
     const char *const *headers;   /* the user's, NULL-terminated; may be NULL */
-    int strip_private;            /* redirected to another host: leave out the
-                                     user's Authorization and Cookie headers */
     int has_body;
     const void *body;
     size_t body_len;
@@ -130,7 +130,9 @@ struct worker {
     struct loads_test *ws_ready_tail;
     char *ws_buf;                 /* LWS_PRE + outgoing payload, for lws_write */
     size_t ws_buf_cap;
-    int proxy;                    /* a proxy is set (or LOADS_HTTP=curl): curl only */
+    int proxy;                    /* a proxy is set in the environment */
+    int curl_only;                /* so every request goes through curl (or
+                                     LOADS_HTTP=curl says so) */
     char *rbuf;                   /* receive buffer of the built-in client */
     char *wbuf;                   /* request heads, built here and sent at once */
     size_t wbuf_cap;
@@ -151,7 +153,6 @@ void vu_yield(struct loads_test *vu, enum vu_state state);
 /* http.c */
 int worker_http_init(struct worker *w);
 void worker_http_close(struct worker *w);
-int worker_http_vu_init(struct loads_test *vu);
 void worker_http_vu_close(struct loads_test *vu);
 void worker_http_abort(struct loads_test *vu);
 void worker_http_free_responses(struct loads_test *vu);

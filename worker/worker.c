@@ -279,7 +279,7 @@ static int create_vus(struct worker *w)
         vu->w = w;
         vu->id = p->first_user + i;
         vu->co = coro_create(VU_STACK_SIZE, vu_main, vu);
-        if (!vu->co || worker_http_vu_init(vu) < 0)
+        if (!vu->co)
             return -ENOMEM;
         uv_timer_init(&w->loop, &vu->timer);
         vu->timer.data = vu;

@@ -81,6 +81,7 @@ unset LOADS_HTTP
 # set on a 302 comes back on the next hop, and on the VU's next runs (2 hits
 # in its first run, 1 in each of the others); a 302 from http to https.
 start_tls_nginx 'location = /plain { return 200 "tls ok\n"; }
+            location = /auth { return 200 "auth=[$http_authorization] keep=[$http_x_keep]\n"; }
             if ($cookie_session = "abc123") { return 200 "cookie ok\n"; }
             add_header Set-Cookie "session=abc123; Path=/; Secure";
             return 302 /again;'
@@ -102,6 +103,13 @@ tls_steps() {
     expect_out_line "Hits: 8"
     expect_eq "$(($(tls_count 302) - s302))" 2 "302s in nginx's log"
     expect_eq "$(($(tls_count 200) - s200))" 6 "200s in nginx's log"
+
+    step "a redirect to another server leaves out Authorization, not to the same one"
+    TLS_PORT=$TLS_PORT SSL_CERT_FILE=$TLS_CERT run_loads http_cases.TestHttp.test_private_headers \
+        --server-url "$NGINX_URL"
+    expect_status 0
+    expect_out_line "Success: 1"
+    expect_out_line "Hits: 4"
 
     step "http to https: a 302 from nginx to the TLS nginx, -u 2 -c 3"
     s200=$(tls_count 200)

@@ -131,8 +131,22 @@ LOADS_TEST(TestHttp, test_to_tls)
     char url[64];
     loads_response *r;
 
-    snprintf(url, sizeof(url), "/to-tls?port=%s", getenv("TLS_PORT"));
+    snprintf(url, sizeof(url), "/to-tls?port=%s&path=plain", getenv("TLS_PORT"));
     r = loads_get(t, url);
     loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
     expect_body(t, r, "tls ok\n");
+}
+
+/* A redirect keeps the user's Authorization on the same server, and drops
+ * it (and Cookie) for another one, as curl does. */
+LOADS_TEST(TestHttp, test_private_headers)
+{
+    static const char *const h[] = {"Authorization: Basic eDp5", "X-Keep: 1", NULL};
+    char url[64];
+    loads_response *r = loads_request(t, "GET", "/to-auth", h, NULL, 0);
+
+    expect_body(t, r, "auth=[Basic eDp5] keep=[1]\n");
+    snprintf(url, sizeof(url), "/to-tls?port=%s&path=auth", getenv("TLS_PORT"));
+    r = loads_request(t, "GET", url, h, NULL, 0);
+    expect_body(t, r, "auth=[] keep=[1]\n");
 }
