@@ -183,7 +183,9 @@ static int conn_arm(struct h1_conn *c, int events)
 
 /*
  * Suspends the VU until the connection has one of events, the request's
- * time is up or the run is stopped.  Returns 0, -ETIMEDOUT or -ECANCELED.
+ * time is up or the run is stopped.  Returns 0, -ETIMEDOUT, -ECANCELED, or
+ * libuv's error if the watcher could not be armed.  (http.c words the
+ * first two for a person.)
  */
 static int conn_wait(struct h1_conn *c, int events)
 {
@@ -394,7 +396,7 @@ static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, si
         if (rc == 1)
             tls_error(c, r, err, errlen);
         else if (rc < 0)
-            snprintf(err, errlen, "%s", rc == -ETIMEDOUT ? "timeout" : "stopped");
+            snprintf(err, errlen, "%s", strerror(-rc)); /* http.c words a timeout */
         if (rc)
             return -1;
     }
@@ -771,7 +773,7 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
 
         if (n < 0) {
             h1_free(&p);
-            snprintf(h->err, h->errlen, "%s", n == -ETIMEDOUT ? "timeout" : "stopped");
+            snprintf(h->err, h->errlen, "%s", strerror((int)-n));
             return HOP_FAILED;
         }
         do {
@@ -861,7 +863,7 @@ int worker_h1_hop(struct loads_test *vu, struct hop *h)
         rc = send_request(c, head_len, h->has_body ? h->body : NULL,
                           h->has_body ? h->body_len : 0);
         if (rc == -ETIMEDOUT || rc == -ECANCELED) {
-            snprintf(h->err, h->errlen, "%s", rc == -ETIMEDOUT ? "timeout" : "stopped");
+            snprintf(h->err, h->errlen, "%s", strerror(-rc));
             rc = HOP_FAILED;
         } else if (rc < 0) {
             /* A reused connection the server closed: send on a new one. */
