@@ -31,7 +31,7 @@ Q := @
 endif
 
 # Everything but the programs' main files goes into every program.
-CORE_SRCS   := $(sort $(wildcard shm/*.c worker/*.c tui/*.c)) \
+CORE_SRCS   := $(sort $(wildcard base/*.c http/*.c ws/*.c shm/*.c worker/*.c tui/*.c)) \
                $(filter-out runner/main.c,$(sort $(wildcard runner/*.c)))
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/*.c))
@@ -88,8 +88,8 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
                 -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
-                $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/worker/url.o \
-                $(FUZZ_BUILD)/worker/h1.o $(FUZZ_BUILD)/worker/cookie.o
+                $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/http/url.o \
+                $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -117,13 +117,14 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
 
 format:
-	clang-format -i include/*.h runner/*.[ch] worker/*.[ch] shm/*.[ch] \
+	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \
+	  worker/*.[ch] shm/*.[ch] \
 	  tui/*.[ch] examples/*.c tests/unit/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
-	  runner worker shm tui examples
+	  runner base http ws worker shm tui examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 
 bench: all

@@ -1,7 +1,9 @@
 /*
  * A worker process: one libuv loop running a group of virtual users (VUs)
- * as coroutines, each driving libcurl through the multi_socket API, and
- * writing what happens into its own slot of the shared-memory segment.
+ * as coroutines, their requests going through the built-in HTTP/1.1
+ * client, libcurl or libwebsockets, and what happens written into its own
+ * slot of the shared-memory segment.  This is all the supervisor sees of
+ * it: a plan, and a function that never returns.
  */
 #ifndef LOADS_WORKER_WORKER_H
 #define LOADS_WORKER_WORKER_H

@@ -67,7 +67,7 @@ for ((i = 0; i < 50; i++)); do
 done
 bad=http://127.0.0.1:${BASH_REMATCH[1]:?ws_bad_server did not start}
 expect_ws_error test_malformed "$bad" \
-    "WS receive ${bad/http:/ws:}/bad-opcode: protocol error: illegal opcode"
+    "WS receive ${bad/http:/ws:}/bad-opcode: protocol error: the server sent a frame that is not valid (RFC 6455)"
 expect_out_line "Opened web sockets: 1"
 expect_ws_error test_dropped "$bad" \
     "WS receive ${bad/http:/ws:}/drop: connection closed by server without a close frame"

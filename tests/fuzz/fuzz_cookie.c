@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "worker/cookie.h"
+#include "http/cookie.h"
 
 #define FUZZ_T0    ((time_t)1700000000)
 #define FUZZ_MAX   300 /* the jar's cap */

@@ -9,7 +9,7 @@
  * line beginning "X-Fail" makes the header callback fail.
  */
 #include "tests/fuzz/fuzz.h"
-#include "worker/h1.h"
+#include "http/h1.h"
 
 /* What one parse produced. */
 struct parse {

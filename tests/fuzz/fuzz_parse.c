@@ -1,5 +1,5 @@
 /*
- * worker_url_parse: the parts of a request's absolute URL that the
+ * url_parse: the parts of a request's absolute URL that the
  * built-in client sends (host, port, Host header, target) and whether it
  * may send it at all; and of a web socket's URL.
  */
@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "worker/url.h"
+#include "http/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = strlen(s);
     struct url_parts u;
 
-    if (worker_url_parse(s, &u) == 0) {
+    if (url_parse(s, &u) == 0) {
         FUZZ_CHECK(strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0 ||
                    strncasecmp(s, "ws://", 5) == 0 || strncasecmp(s, "wss://", 6) == 0);
         FUZZ_CHECK(u.https ==

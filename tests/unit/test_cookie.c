@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "tests/unit/unit.h"
-#include "worker/cookie.h"
+#include "http/cookie.h"
 
 /* A fixed clock: 2023-11-14 22:13:20 UTC. */
 #define T0 ((time_t)1700000000)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tests/unit/unit.h"
-#include "worker/coro.h"
+#include "base/coro.h"
 
 /* cppcheck cannot evaluate __has_include. */
 #if defined(__has_include) && !defined(__CPPCHECK__)

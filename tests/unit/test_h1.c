@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "tests/unit/unit.h"
-#include "worker/h1.h"
+#include "http/h1.h"
 
 /* What one parse produced, callbacks included. */
 struct h1_res {

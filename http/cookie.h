@@ -4,8 +4,8 @@
  * do not separate cookies (as in browsers and curl).  Plain string work,
  * no I/O, so it can be fuzzed.
  */
-#ifndef LOADS_WORKER_COOKIE_H
-#define LOADS_WORKER_COOKIE_H
+#ifndef LOADS_HTTP_COOKIE_H
+#define LOADS_HTTP_COOKIE_H
 
 #include <stddef.h>
 #include <time.h>

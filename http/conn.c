@@ -5,14 +5,18 @@
  * libcurl does everything, but its per-transfer work costs about as much
  * CPU as the kernel's part of a request; for the common case (HTTP/1.1 to a
  * loopback server) this client does what wrk does: one writev (or one TLS
- * record, with OpenSSL), one wait, one recv, no allocation.  http.c sends
+ * record, with OpenSSL), one wait, one recv, no allocation.  The API sends
  * everything else (proxies, user:password@ URLs, targets curl would
- * rewrite) through curl.
+ * rewrite) through curl.c.
  *
  * The code runs on the VU's coroutine and reads like blocking code: a wait
- * yields to the loop, and the connection's watcher resumes the VU.  Each
- * connection keeps one uv_poll for its whole life, armed for reading; while
- * the connection is idle, any event on it (the server closing it) closes it.
+ * is the VU's one wait (vu_wait, with the request's deadline), and the
+ * connection's watcher wakes the VU.  Each connection keeps one uv_poll for
+ * its whole life, armed for reading; while the connection is idle, any
+ * event on it (the server closing it) closes it.
+ *
+ * Private state: the worker's client (struct h1_client: buffers, the name
+ * cache, the TLS context) and each VU's list of connections.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,10 +34,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "worker/cookie.h"
-#include "worker/h1.h"
-#include "worker/internal.h"
-#include "worker/url.h"
+#include "base/buf.h"
+#include "base/vu.h"
+#include "http/h1.h"
+#include "http/http.h"
 
 #define RBUF_SIZE     (64 * 1024) /* the worker's receive buffer */
 #define IDLE_MAX      4           /* idle connections a VU keeps */
@@ -41,8 +45,10 @@
 
 struct h1_conn {
     uv_poll_t poll;
-    struct loads_test *vu;
-    struct h1_conn *next;         /* the VU's connections */
+    struct h1_client *cl;
+    struct vu *vu;                /* the VU that owns it */
+    struct h1_conn **list;        /* the VU's list of connections */
+    struct h1_conn *next;         /* in that list, most recently used first */
     int fd;
     int waiting;                  /* the VU is suspended on it */
     int events;                   /* what woke it: UV_READABLE, UV_WRITABLE */
@@ -59,6 +65,36 @@ struct dns_entry {
     struct sockaddr_storage addr[DNS_ADDRS];
 };
 
+/* The worker's client. */
+struct h1_client {
+    uv_loop_t *loop;
+    char *rbuf;                   /* receive buffer, RBUF_SIZE, made when needed */
+    struct buf wbuf;              /* request heads, built here and sent at once */
+    struct dns_entry *dns;        /* host names looked up */
+    int ndns;
+    SSL_CTX *ssl_ctx;             /* for https, made when needed */
+};
+
+struct h1_client *h1_client_create(uv_loop_t *loop)
+{
+    struct h1_client *c = calloc(1, sizeof(*c));
+
+    if (c)
+        c->loop = loop;
+    return c;
+}
+
+void h1_client_destroy(struct h1_client *c)
+{
+    if (!c)
+        return;
+    SSL_CTX_free(c->ssl_ctx);
+    free(c->rbuf);
+    buf_free(&c->wbuf);
+    free(c->dns);
+    free(c);
+}
+
 /* ------------------------------------------------------------ addresses */
 
 /*
@@ -67,7 +103,7 @@ struct dns_entry {
  * is a file read.  Returns the entry's index (the table may move while a
  * VU waits: keep the index, not a pointer), or -1.
  */
-static int resolve(struct worker *w, const char *host)
+static int resolve(struct h1_client *w, const char *host)
 {
     struct dns_entry *e, *more;
     struct addrinfo hints = {0}, *res, *ai;
@@ -118,7 +154,7 @@ static void on_conn_closed(uv_handle_t *h)
 
 static void conn_close(struct h1_conn *c)
 {
-    struct h1_conn **p = &c->vu->conns;
+    struct h1_conn **p = c->list;
 
     while (*p && *p != c)
         p = &(*p)->next;
@@ -166,7 +202,7 @@ static void on_conn_poll(uv_poll_t *h, int status, int events)
         events = UV_READABLE | UV_WRITABLE;
     }
     c->events = events;
-    vu_resume(c->vu);
+    vu_wake(c->vu);
 }
 
 /* Arms the watcher for events.  Returns 0 or a negative libuv error. */
@@ -182,70 +218,57 @@ static int conn_arm(struct h1_conn *c, int events)
 }
 
 /*
- * Suspends the VU until the connection has one of events, the request's
- * time is up or the run is stopped.  Returns 0, -ETIMEDOUT, -ECANCELED, or
- * libuv's error if the watcher could not be armed.  (http.c words the
- * first two for a person.)
+ * Suspends the VU until the connection has one of events, the deadline
+ * passes or the VU is cancelled.  Returns 0, -ETIMEDOUT, -ECANCELED, or
+ * libuv's error if the watcher could not be armed.
  */
-static int conn_wait(struct h1_conn *c, int events)
+static int conn_wait(struct h1_conn *c, int events, int64_t deadline)
 {
-    struct loads_test *vu = c->vu;
     int rc = conn_arm(c, events);
 
     if (rc < 0)
         return rc;
     c->events = 0;
     c->waiting = 1;
-    vu_yield(vu, VU_WAIT_HTTP);
+    do
+        rc = vu_wait(c->vu, deadline, "http");
+    while (rc == 0 && !c->events);
     c->waiting = 0;
-    if (vu->aborted)
-        return -ECANCELED;
-    if (vu->h1_timed_out)
-        return -ETIMEDOUT;
-    return 0;
+    return rc;
 }
 
-/* Ends the wait of a VU whose request is past its deadline (from the tick). */
-void worker_h1_check_timeouts(struct worker *w, int64_t now)
-{
-    for (uint32_t i = 0; i < w->nvus; i++) {
-        struct loads_test *vu = &w->vus[i];
-
-        if (vu->h1_deadline_us && now >= vu->h1_deadline_us &&
-            vu->state == VU_WAIT_HTTP) {
-            vu->h1_timed_out = 1;
-            vu_resume(vu);
-        }
-    }
-}
-
-static struct h1_conn *conn_new(struct loads_test *vu, const struct url_parts *u, int fd)
+static struct h1_conn *conn_new(struct h1_client *cl, struct vu *vu, struct h1_conn **list,
+                                const struct url_parts *u, int fd)
 {
     size_t hlen = strlen(u->host);
     struct h1_conn *c = calloc(1, sizeof(*c) + hlen + 1);
 
     if (!c)
         return NULL;
-    if (uv_poll_init_socket(&vu->w->loop, &c->poll, fd) < 0) {
+    if (uv_poll_init_socket(cl->loop, &c->poll, fd) < 0) {
         free(c);
         return NULL;
     }
     c->poll.data = c;
+    c->cl = cl;
     c->vu = vu;
+    c->list = list;
     c->fd = fd;
     c->port = u->port;
     memcpy(c->host, u->host, hlen + 1);
-    c->next = vu->conns;
-    vu->conns = c;
+    c->next = *list;
+    *list = c;
     return c;
 }
 
 /*
- * Connects to one address.  Returns the connection, or NULL with errno-like
- * *err (a negative errno, or -ETIMEDOUT / -ECANCELED from the wait).
+ * Connects to one address.  Returns the connection, or NULL with *err: a
+ * negative errno, -ETIMEDOUT or -ECANCELED from the wait included.
  */
-static struct h1_conn *connect_addr(struct loads_test *vu, const struct url_parts *u,
-                                    const struct sockaddr *sa, socklen_t len, int *err)
+static struct h1_conn *connect_addr(struct h1_client *cl, struct vu *vu,
+                                    struct h1_conn **list, const struct url_parts *u,
+                                    const struct sockaddr *sa, socklen_t len,
+                                    int64_t deadline, int *err)
 {
     static const int one = 1;
     struct sockaddr_storage ss;
@@ -264,7 +287,7 @@ static struct h1_conn *connect_addr(struct loads_test *vu, const struct url_part
         return NULL;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c = conn_new(vu, u, fd);
+    c = conn_new(cl, vu, list, u, fd);
     if (!c) {
         close(fd);
         *err = -ENOMEM;
@@ -272,7 +295,7 @@ static struct h1_conn *connect_addr(struct loads_test *vu, const struct url_part
     }
     rc = connect(fd, (struct sockaddr *)&ss, len);
     if (rc < 0 && errno == EINPROGRESS) {
-        rc = conn_wait(c, UV_READABLE | UV_WRITABLE);
+        rc = conn_wait(c, UV_READABLE | UV_WRITABLE, deadline);
         if (rc < 0) {
             conn_close(c);
             *err = rc;
@@ -300,13 +323,13 @@ static struct h1_conn *connect_addr(struct loads_test *vu, const struct url_part
  * CA certificates (OpenSSL's default paths, which honour SSL_CERT_FILE and
  * SSL_CERT_DIR, as curl does here), peer verification, HTTP/1.1 by ALPN.
  */
-static SSL_CTX *tls_ctx(struct worker *w)
+static SSL_CTX *tls_ctx(struct h1_client *cl)
 {
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX *ctx;
 
-    if (w->ssl_ctx)
-        return w->ssl_ctx;
+    if (cl->ssl_ctx)
+        return cl->ssl_ctx;
     ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx)
         return NULL;
@@ -318,7 +341,7 @@ static SSL_CTX *tls_ctx(struct worker *w)
     /* A server that closes without close_notify ends a body like plain TCP. */
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
-    w->ssl_ctx = ctx;
+    cl->ssl_ctx = ctx;
     return ctx;
 }
 
@@ -351,15 +374,15 @@ static void tls_error(struct h1_conn *c, int r, char *err, size_t errlen)
 
 /*
  * Waits for what an SSL call that returned r wants.  Returns 0 to call it
- * again, 1 when r is a real failure, or -ETIMEDOUT / -ECANCELED.
+ * again, 1 when r is a real failure, or a negative errno from the wait.
  */
-static int tls_wait(struct h1_conn *c, int r)
+static int tls_wait(struct h1_conn *c, int r, int64_t deadline)
 {
     switch (SSL_get_error(c->ssl, r)) {
     case SSL_ERROR_WANT_READ:
-        return conn_wait(c, UV_READABLE);
+        return conn_wait(c, UV_READABLE, deadline);
     case SSL_ERROR_WANT_WRITE:
-        return conn_wait(c, UV_READABLE | UV_WRITABLE);
+        return conn_wait(c, UV_READABLE | UV_WRITABLE, deadline);
     default:
         return 1;
     }
@@ -367,17 +390,19 @@ static int tls_wait(struct h1_conn *c, int r)
 
 /*
  * Makes a new connection a TLS one: SNI and name verification for a host
- * name, address verification for an IP.  Returns 0, or -1 with a message.
+ * name, address verification for an IP.  Returns 0, -EPROTO with a
+ * message, or a negative errno from the wait.
  */
-static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, size_t errlen)
+static int tls_start(struct h1_conn *c, const struct url_parts *u, int64_t deadline,
+                     char *err, size_t errlen)
 {
-    SSL_CTX *ctx = tls_ctx(c->vu->w);
+    SSL_CTX *ctx = tls_ctx(c->cl);
     struct in6_addr a;
     int ip = inet_pton(AF_INET, u->host, &a) == 1 || inet_pton(AF_INET6, u->host, &a) == 1;
 
     if (!ctx || !(c->ssl = SSL_new(ctx)) || !SSL_set_fd(c->ssl, c->fd)) {
         snprintf(err, errlen, "TLS: cannot create a session (out of memory?)");
-        return -1;
+        return -ENOMEM;
     }
     if (ip) {
         X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), u->host);
@@ -392,13 +417,13 @@ static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, si
         r = SSL_connect(c->ssl);
         if (r == 1)
             return 0;
-        rc = tls_wait(c, r);
-        if (rc == 1)
+        rc = tls_wait(c, r, deadline);
+        if (rc == 1) {
             tls_error(c, r, err, errlen);
-        else if (rc < 0)
-            snprintf(err, errlen, "%s", strerror(-rc)); /* http.c words a timeout */
-        if (rc)
-            return -1;
+            return -EPROTO;
+        }
+        if (rc < 0)
+            return rc;
     }
 }
 
@@ -407,7 +432,8 @@ static int tls_start(struct h1_conn *c, const struct url_parts *u, char *err, si
  * which another VU may overwrite while this one waits, so it is copied
  * first (into *own).  Returns 0 or a negative errno.
  */
-static int tls_send(struct h1_conn *c, const char *data, size_t len, int head, char **own)
+static int tls_send(struct h1_conn *c, const char *data, size_t len, int head, char **own,
+                    int64_t deadline)
 {
     while (len) {
         int r, rc;
@@ -425,7 +451,7 @@ static int tls_send(struct h1_conn *c, const char *data, size_t len, int head, c
             memcpy(*own, data, len);
             data = *own;
         }
-        rc = tls_wait(c, r);
+        rc = tls_wait(c, r, deadline);
         if (rc == 1)
             return SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL && errno ? -errno : -EPIPE;
         if (rc < 0)
@@ -463,55 +489,65 @@ static ssize_t tls_recv(struct h1_conn *c, char *buf, size_t len, char *err, siz
     return -1;
 }
 
-/* An idle connection of the VU to the URL's host and port, or a new one. */
-static struct h1_conn *conn_get(struct loads_test *vu, const struct url_parts *u,
-                                int *reused, char *err, size_t errlen)
+/*
+ * An idle connection of the VU to the URL's host and port, or a new one.
+ * Returns NULL with *rc: a negative errno with a message, -ETIMEDOUT or
+ * -ECANCELED.
+ */
+static struct h1_conn *conn_get(struct h1_client *cl, struct vu *vu, struct h1_conn **list,
+                                const struct url_parts *u, int64_t deadline, int *reused,
+                                int *rc, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     struct h1_conn *c = NULL;
-    int rc = -EADDRNOTAVAIL, d;
+    int d;
 
-    for (struct h1_conn **p = &vu->conns; (c = *p); p = &c->next) {
+    for (struct h1_conn **p = list; (c = *p); p = &c->next) {
         if (c->port == u->port && !c->ssl == !u->https && strcmp(c->host, u->host) == 0) {
             /* To the front: the list runs from the most recently used. */
             *p = c->next;
-            c->next = vu->conns;
-            vu->conns = c;
+            c->next = *list;
+            *list = c;
             *reused = 1;
             return c;
         }
     }
     *reused = 0;
+    *rc = -EADDRNOTAVAIL;
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, u->host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
         ss.ss_family = AF_INET;
-        c = connect_addr(vu, u, (struct sockaddr *)&ss, sizeof(struct sockaddr_in), &rc);
+        c = connect_addr(cl, vu, list, u, (struct sockaddr *)&ss, sizeof(struct sockaddr_in),
+                         deadline, rc);
     } else if (inet_pton(AF_INET6, u->host, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
                1) {
         ss.ss_family = AF_INET6;
-        c = connect_addr(vu, u, (struct sockaddr *)&ss, sizeof(struct sockaddr_in6), &rc);
-    } else if ((d = resolve(vu->w, u->host)) >= 0) {
-        for (int i = 0; i < vu->w->dns[d].n && !c; i++) {
+        c = connect_addr(cl, vu, list, u, (struct sockaddr *)&ss,
+                         sizeof(struct sockaddr_in6), deadline, rc);
+    } else if ((d = resolve(cl, u->host)) >= 0) {
+        for (int i = 0; i < cl->dns[d].n && !c; i++) {
             /* A copy: connecting may yield, and the table move meanwhile. */
-            struct dns_entry *e = &vu->w->dns[d];
+            struct dns_entry *e = &cl->dns[d];
+            socklen_t len = e->len[i];
 
-            memcpy(&ss, &e->addr[i], e->len[i]);
-            c = connect_addr(vu, u, (struct sockaddr *)&ss, e->len[i], &rc);
-            if (rc == -ETIMEDOUT || rc == -ECANCELED)
+            memcpy(&ss, &e->addr[i], len);
+            c = connect_addr(cl, vu, list, u, (struct sockaddr *)&ss, len, deadline, rc);
+            if (*rc == -ETIMEDOUT || *rc == -ECANCELED)
                 break;
             if (c && i > 0)
-                dns_prefer(&vu->w->dns[d], i); /* "localhost" is ::1 first, say */
+                dns_prefer(&cl->dns[d], i); /* "localhost" is ::1 first, say */
         }
     } else {
         snprintf(err, errlen, "Could not resolve host: %s", u->host);
+        *rc = -EHOSTUNREACH;
         return NULL;
     }
     if (!c) {
         snprintf(err, errlen, "Failed to connect to %s port %u: %s", u->host, u->port,
-                 strerror(-rc));
+                 strerror(-*rc));
         return NULL;
     }
-    if (u->https && tls_start(c, u, err, errlen) < 0) {
+    if (u->https && (*rc = tls_start(c, u, deadline, err, errlen)) < 0) {
         conn_close(c);
         return NULL;
     }
@@ -542,7 +578,7 @@ static size_t header_name_len(const char *h)
 }
 
 /* Which internal headers the user's headers replace or remove. */
-static int user_overrides(const struct hop *h)
+static int user_overrides(const struct http_hop *h)
 {
     int mask = 0;
 
@@ -559,24 +595,6 @@ static int user_overrides(const struct hop *h)
     return mask;
 }
 
-/* Makes the worker's send buffer hold at least need bytes. */
-static int wbuf_reserve(struct worker *w, size_t need)
-{
-    char *p;
-    size_t n = w->wbuf_cap ? w->wbuf_cap : 4096;
-
-    if (need <= w->wbuf_cap)
-        return 0;
-    while (n < need)
-        n *= 2;
-    p = realloc(w->wbuf, n);
-    if (!p)
-        return -ENOMEM;
-    w->wbuf = p;
-    w->wbuf_cap = n;
-    return 0;
-}
-
 static char *put(char *o, const char *s, size_t n)
 {
     memcpy(o, s, n);
@@ -586,13 +604,13 @@ static char *put(char *o, const char *s, size_t n)
 #define PUT_LIT(o, s) put((o), (s), sizeof(s) - 1)
 
 /*
- * Writes the request's head into the worker's send buffer, the way curl
+ * Writes the request's head into the client's send buffer, the way curl
  * writes it: Host, User-Agent, Accept, the jar's cookies, the user's
  * headers ("Name:" alone removes an internal header, "Name;" sends it
  * empty), and for a body its Content-Length and a form Content-Type.
  * Returns its length, or 0 when memory ran out.
  */
-static size_t build_head(struct worker *w, const struct hop *h)
+static size_t build_head(struct buf *wbuf, const struct http_hop *h)
 {
     const struct url_parts *u = h->u;
     int mask = user_overrides(h);
@@ -604,9 +622,10 @@ static size_t build_head(struct worker *w, const struct hop *h)
         need += strlen(h->cookie) + 10;
     for (const char *const *p = h->headers; p && *p; p++)
         need += strlen(*p) + 4;
-    if (wbuf_reserve(w, need) < 0)
+    buf_clear(wbuf);
+    if (buf_reserve(wbuf, need) < 0)
         return 0;
-    o = w->wbuf;
+    o = wbuf->data;
     o = put(o, h->method, strlen(h->method));
     o = PUT_LIT(o, " ");
     if (u->target_len == 0 || u->target[0] == '?')
@@ -665,33 +684,33 @@ static size_t build_head(struct worker *w, const struct hop *h)
             o = PUT_LIT(o, "Content-Type: application/x-www-form-urlencoded\r\n");
     }
     o = PUT_LIT(o, "\r\n");
-    return (size_t)(o - w->wbuf);
+    wbuf->len = (size_t)(o - wbuf->data);
+    return wbuf->len;
 }
 
 /*
- * Sends head (in the worker's buffer, which another VU may overwrite while
+ * Sends head (in the client's buffer, which another VU may overwrite while
  * this one waits: the unsent part is copied first) and the body.  Returns 0
  * or a negative errno.
  */
 static int send_request(struct h1_conn *c, size_t head_len, const void *body,
-                        size_t body_len)
+                        size_t body_len, int64_t deadline)
 {
-    struct worker *w = c->vu->w;
+    struct buf *wbuf = &c->cl->wbuf;
     char *own = NULL;
-    const char *head = w->wbuf;
+    const char *head = wbuf->data;
     size_t hoff = 0, boff = 0;
     int rc = 0;
 
     if (c->ssl) {
         /* A small body goes in the head's TLS record. */
-        if (body_len && body_len <= 16384 && wbuf_reserve(w, head_len + body_len) == 0) {
-            memcpy(w->wbuf + head_len, body, body_len);
+        if (body_len && body_len <= 16384 && buf_append(wbuf, body, body_len) == 0) {
             head_len += body_len;
             body_len = 0;
         }
-        rc = tls_send(c, w->wbuf, head_len, 1, &own);
+        rc = tls_send(c, wbuf->data, head_len, 1, &own, deadline);
         if (rc == 0 && body_len)
-            rc = tls_send(c, body, body_len, 0, &own);
+            rc = tls_send(c, body, body_len, 0, &own, deadline);
         free(own);
         conn_arm(c, UV_READABLE);
         return rc;
@@ -728,7 +747,7 @@ static int send_request(struct h1_conn *c, size_t head_len, const void *body,
             memcpy(own, head + hoff, head_len - hoff);
             head = own - hoff;
         }
-        rc = conn_wait(c, UV_READABLE | UV_WRITABLE);
+        rc = conn_wait(c, UV_READABLE | UV_WRITABLE, deadline);
         if (rc < 0)
             break;
     }
@@ -739,28 +758,30 @@ static int send_request(struct h1_conn *c, size_t head_len, const void *body,
 
 static int on_h1_header(void *ud, const char *line, size_t len)
 {
-    return worker_http_keep_header(ud, line, len) < 0 ? -1 : 0;
+    return response_keep_header(ud, line, len) < 0 ? -1 : 0;
 }
 
 static int on_h1_body(void *ud, const char *data, size_t len)
 {
-    return worker_http_keep_body(ud, data, len) < 0 ? -1 : 0;
+    return response_keep_body(ud, data, len) < 0 ? -1 : 0;
 }
 
 static const struct h1_callbacks h1_cbs = {on_h1_header, on_h1_body};
 
-/* Outcomes of one try of a hop. */
-enum { HOP_OK = 0, HOP_FAILED = -1, HOP_RETRY = -2 };
+/* What one try of a hop may end in, besides 0 and a negative errno. */
+#define HOP_RETRY 1 /* a reused connection turned out closed: try a new one */
 
 /*
- * Reads the response until the parser has it all.  Returns HOP_OK,
- * HOP_FAILED with a message, or HOP_RETRY when a reused connection turned
- * out closed before any byte came (the server closed it while idle).
+ * Reads the response into r until the parser has it all.  Returns 0 with
+ * *status and *keep, HOP_RETRY when a reused connection turned out closed
+ * before any byte came (the server closed it while idle), or a negative
+ * errno (with a message, but for -ETIMEDOUT and -ECANCELED).
  */
-static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *keep)
+static int receive_response(struct h1_conn *c, const struct http_hop *h,
+                            struct loads_response *r, int reused, int *status, int *keep,
+                            char *err, size_t errlen)
 {
-    struct loads_test *vu = c->vu;
-    struct worker *w = vu->w;
+    char *rbuf = c->cl->rbuf;
     struct h1_parser p;
     size_t got = 0;
     int rc = H1_MORE;
@@ -769,23 +790,24 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
     for (;;) {
         /* Wait first: right after sending, the answer is not there yet.
          * TLS may hold decrypted bytes already read from the socket. */
-        ssize_t n = c->ssl && SSL_pending(c->ssl) ? 0 : conn_wait(c, UV_READABLE);
+        ssize_t n = c->ssl && SSL_pending(c->ssl) ? 0 : conn_wait(c, UV_READABLE,
+                                                                   h->deadline_us);
 
         if (n < 0) {
             h1_free(&p);
-            snprintf(h->err, h->errlen, "%s", strerror((int)-n));
-            return HOP_FAILED;
+            snprintf(err, errlen, "%s", strerror((int)-n));
+            return (int)n;
         }
         do {
-            n = c->ssl ? tls_recv(c, w->rbuf, RBUF_SIZE, h->err, h->errlen)
-                       : recv(c->fd, w->rbuf, RBUF_SIZE, 0);
+            n = c->ssl ? tls_recv(c, rbuf, RBUF_SIZE, err, errlen)
+                       : recv(c->fd, rbuf, RBUF_SIZE, 0);
         } while (n < 0 && errno == EINTR);
 
         if (n > 0) {
             size_t used = 0;
 
             got += (size_t)n;
-            rc = h1_feed(&p, w->rbuf, (size_t)n, &used, &h1_cbs, vu);
+            rc = h1_feed(&p, rbuf, (size_t)n, &used, &h1_cbs, r);
             if (rc == H1_DONE && used < (size_t)n)
                 p.keep_alive = 0; /* bytes nobody asked for */
             if (rc != H1_MORE)
@@ -795,7 +817,7 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
                 h1_free(&p);
                 return HOP_RETRY;
             }
-            rc = h1_eof(&p, &h1_cbs, vu);
+            rc = h1_eof(&p, &h1_cbs, r);
             break;
         } else if (errno != EAGAIN) {
             int e = errno;
@@ -804,25 +826,25 @@ static int receive_response(struct h1_conn *c, struct hop *h, int reused, int *k
             if (reused && !got && (e == ECONNRESET || e == EPIPE))
                 return HOP_RETRY;
             if (e != EPROTO || !c->ssl) /* else tls_recv said why */
-                snprintf(h->err, h->errlen, "Recv failure: %s", strerror(e));
-            return HOP_FAILED;
+                snprintf(err, errlen, "Recv failure: %s", strerror(e));
+            return -e;
         }
     }
     if (rc == H1_ERROR) {
-        snprintf(h->err, h->errlen, "%s", p.error);
+        snprintf(err, errlen, "%s", p.error);
         h1_free(&p);
-        return HOP_FAILED;
+        return -EPROTO;
     }
-    h->status = p.status;
+    *status = p.status;
     *keep = p.keep_alive;
     h1_free(&p);
-    return HOP_OK;
+    return 0;
 }
 
 /* Closes the idle connections past IDLE_MAX, the least recently used. */
-static void trim_idle(struct loads_test *vu)
+static void trim_idle(struct h1_conn **list)
 {
-    struct h1_conn *c = vu->conns;
+    struct h1_conn *c = *list;
 
     for (int i = 1; c && i < IDLE_MAX; i++)
         c = c->next;
@@ -830,75 +852,52 @@ static void trim_idle(struct loads_test *vu)
         conn_close(c->next);
 }
 
-/*
- * One exchange over the VU's connection to the URL's host: connect if
- * needed, send, receive.  A reused connection that the server had closed
- * is replaced once, as curl does.  Returns 0 with h->status, or -1 with a
- * message in h->err (vu->h1_timed_out or vu->aborted tell a deadline or a
- * stop).
- */
-int worker_h1_hop(struct loads_test *vu, struct hop *h)
+int h1_hop(struct h1_client *cl, struct vu *vu, struct h1_conn **conns,
+           const struct http_hop *h, struct loads_response *r, int *status, char *err,
+           size_t errlen)
 {
-    struct worker *w = vu->w;
-    size_t head_len;
     int reused, keep = 0, rc = HOP_RETRY;
 
-    if (!w->rbuf && !(w->rbuf = malloc(RBUF_SIZE))) {
-        snprintf(h->err, h->errlen, "out of memory");
-        return -1;
+    if (!cl->rbuf && !(cl->rbuf = malloc(RBUF_SIZE))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
     }
-    vu->h1_timed_out = 0;
-    vu->h1_deadline_us = h->deadline_us;
     for (int tries = 0; rc == HOP_RETRY && tries < 2; tries++) {
-        struct h1_conn *c = conn_get(vu, h->u, &reused, h->err, h->errlen);
+        struct h1_conn *c = conn_get(cl, vu, conns, h->u, h->deadline_us, &reused, &rc, err,
+                                     errlen);
+        size_t head_len;
 
-        rc = HOP_FAILED;
         if (!c)
             break;
-        head_len = build_head(w, h);
+        response_begin_hop(r);
+        head_len = build_head(&cl->wbuf, h);
         if (!head_len) {
-            snprintf(h->err, h->errlen, "out of memory");
-            break;
-        }
-        rc = send_request(c, head_len, h->has_body ? h->body : NULL,
-                          h->has_body ? h->body_len : 0);
-        if (rc == -ETIMEDOUT || rc == -ECANCELED) {
-            snprintf(h->err, h->errlen, "%s", strerror(-rc));
-            rc = HOP_FAILED;
-        } else if (rc < 0) {
-            /* A reused connection the server closed: send on a new one. */
-            int e = -rc;
-
-            rc = reused && (e == EPIPE || e == ECONNRESET) ? HOP_RETRY : HOP_FAILED;
-            snprintf(h->err, h->errlen, "Send failure: %s", strerror(e));
+            snprintf(err, errlen, "out of memory");
+            rc = -ENOMEM;
         } else {
-            rc = receive_response(c, h, reused, &keep);
+            rc = send_request(c, head_len, h->has_body ? h->body : NULL,
+                              h->has_body ? h->body_len : 0, h->deadline_us);
+            if (rc < 0 && rc != -ETIMEDOUT && rc != -ECANCELED) {
+                /* A reused connection the server closed: send on a new one. */
+                snprintf(err, errlen, "Send failure: %s", strerror(-rc));
+                if (reused && (rc == -EPIPE || rc == -ECONNRESET))
+                    rc = HOP_RETRY;
+            } else if (rc == 0) {
+                rc = receive_response(c, h, r, reused, status, &keep, err, errlen);
+            }
         }
-        if (rc != HOP_OK || !keep)
+        if (rc != 0 || !keep)
             conn_close(c);
     }
-    vu->h1_deadline_us = 0;
-    if (rc != HOP_OK)
-        return -1;
-    trim_idle(vu);
-    return 0;
+    if (rc == HOP_RETRY)
+        rc = -ECONNRESET; /* twice: err says how */
+    if (rc == 0)
+        trim_idle(conns);
+    return rc;
 }
 
-/* Closes a VU's connections, at the end of the worker. */
-void worker_h1_vu_close(struct loads_test *vu)
+void h1_close_all(struct h1_conn **conns)
 {
-    while (vu->conns)
-        conn_close(vu->conns);
-}
-
-void worker_h1_close(struct worker *w)
-{
-    SSL_CTX_free(w->ssl_ctx);
-    w->ssl_ctx = NULL;
-    free(w->rbuf);
-    free(w->wbuf);
-    free(w->dns);
-    w->rbuf = w->wbuf = NULL;
-    w->dns = NULL;
-    w->ndns = 0;
+    while (*conns)
+        conn_close(*conns);
 }

@@ -9,8 +9,8 @@
  * scheduler (the code that is not inside any coroutine), and yields back to
  * it.
  */
-#ifndef LOADS_WORKER_CORO_H
-#define LOADS_WORKER_CORO_H
+#ifndef LOADS_BASE_CORO_H
+#define LOADS_BASE_CORO_H
 
 #include <stddef.h>
 

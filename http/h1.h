@@ -5,11 +5,13 @@
  * bytes may arrive split anywhere, and the caller's buffer need not outlive
  * a call (a header line split across reads is kept in the parser).
  */
-#ifndef LOADS_WORKER_H1_H
-#define LOADS_WORKER_H1_H
+#ifndef LOADS_HTTP_H1_H
+#define LOADS_HTTP_H1_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/buf.h"
 
 enum h1_result { H1_ERROR = -1, H1_MORE = 0, H1_DONE = 1 };
 
@@ -46,9 +48,7 @@ struct h1_parser {
     uint64_t length;     /* the Content-Length value */
     uint64_t remaining;  /* body or chunk bytes still to come */
     size_t head_bytes;   /* bytes of the heads so far (1xx too), for the limit */
-    char *line;          /* a head line split across calls, or NULL */
-    size_t line_len;     /* bytes of it received so far */
-    size_t line_cap;     /* allocated size of line */
+    struct buf line;     /* a head line split across calls, so far */
 };
 
 /*

@@ -35,7 +35,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "worker/coro.h"
+#include "base/coro.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1

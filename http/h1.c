@@ -22,11 +22,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "worker/h1.h"
+#include "http/h1.h"
 
 #define H1_MAX_HEAD   (100 * 1024) /* bytes of the heads of one exchange */
 #define H1_MAX_LENGTH INT64_MAX    /* largest Content-Length or chunk size */
-#define H1_LINE_MIN   256          /* first allocation of the split-line buffer */
 
 /* Where the parse is; 0 (a zeroed parser) is the start. */
 enum h1_state {
@@ -68,10 +67,7 @@ void h1_init(struct h1_parser *p, int head)
 
 void h1_free(struct h1_parser *p)
 {
-    free(p->line);
-    p->line = NULL;
-    p->line_len = 0;
-    p->line_cap = 0;
+    buf_free(&p->line);
 }
 
 /* Ends the parse with an error; msg is a static string. */
@@ -88,26 +84,6 @@ static int h1_done(struct h1_parser *p)
 {
     p->state = H1S_DONE;
     return H1_DONE;
-}
-
-/* Appends n > 0 bytes to the split-line buffer; -1 when memory ran out. */
-static int h1_append(struct h1_parser *p, const char *s, size_t n)
-{
-    if (n > p->line_cap - p->line_len) {
-        size_t cap = p->line_cap ? p->line_cap * 2 : H1_LINE_MIN;
-        char *line;
-
-        if (cap < p->line_len + n)
-            cap = p->line_len + n;
-        line = realloc(p->line, cap);
-        if (!line)
-            return -1;
-        p->line = line;
-        p->line_cap = cap;
-    }
-    memcpy(p->line + p->line_len, s, n);
-    p->line_len += n;
-    return 0;
 }
 
 /*
@@ -128,14 +104,14 @@ static int h1_line(struct h1_parser *p, const char *data, size_t len, size_t *po
         return h1_fail(p, h1_err_large);
     p->head_bytes += take;
     *pos += take;
-    if (!nl || p->line_len) {
-        if (h1_append(p, s, take) < 0)
+    if (!nl || p->line.len) {
+        if (buf_append(&p->line, s, take) < 0)
             return h1_fail(p, h1_err_oom);
         if (!nl)
             return 0;
-        s = p->line;
-        take = p->line_len;
-        p->line_len = 0; /* the line stays there until the next append */
+        s = p->line.data;
+        take = p->line.len;
+        p->line.len = 0; /* the line stays there until the next append */
     }
     take--;
     if (take && s[take - 1] == '\r')
@@ -155,7 +131,7 @@ static int h1_prefix_ok(const struct h1_parser *p, const char *s, size_t avail)
 {
     static const char http[] = "HTTP/";
 
-    for (size_t i = p->line_len, j = 0; i < 5 && j < avail; i++, j++)
+    for (size_t i = p->line.len, j = 0; i < 5 && j < avail; i++, j++)
         if (s[j] != http[i])
             return 0;
     return 1;
@@ -174,7 +150,7 @@ static int h1_digit(char c)
 }
 
 /*
- * Reads "HTTP/1.x SP NNN [SP reason]" (p->line_len bytes of it already
+ * Reads "HTTP/1.x SP NNN [SP reason]" (p->line.len bytes of it already
  * checked to begin with "HTTP/").  A 1xx response is marked interim and
  * skipped, but a 101 is refused: no request of ours asks to switch.
  */

@@ -24,7 +24,8 @@
 
 #include <curl/curl.h>
 
-#include "worker/cookie.h"
+#include "base/buf.h"
+#include "http/cookie.h"
 
 #define COOKIE_MAX      300       /* cookies in a jar, RFC 6265 6.1's minimum */
 #define COOKIE_PAIR_MAX 4096      /* bytes of a name and its value together */
@@ -47,9 +48,9 @@ struct cookie {
 };
 
 struct cookie_jar {
-    struct cookie *v; /* cookies in header order; NULL while empty */
+    struct buf store; /* the array's memory */
+    struct cookie *v; /* cookies in header order, in store; NULL while empty */
     uint32_t n;       /* cookies in v */
-    uint32_t cap;     /* room in v */
     uint64_t next;    /* creation number of the next new cookie */
 };
 
@@ -367,9 +368,8 @@ static void cookie_remove(struct cookie_jar *j, uint32_t i)
     free(j->v[i].text);
     memmove(&j->v[i], &j->v[i + 1], (j->n - i - 1) * sizeof(*j->v));
     if (--j->n == 0) {
-        free(j->v);
+        buf_free(&j->store);
         j->v = NULL;
-        j->cap = 0;
     }
 }
 
@@ -440,19 +440,13 @@ static void cookie_evict(struct cookie_jar *j)
     cookie_remove(j, old);
 }
 
-/* Makes room for one more cookie: 2, 4, 8... up to COOKIE_MAX.  -1: no memory. */
+/* Makes room for one more cookie, up to COOKIE_MAX.  -1: no memory. */
 static int cookie_grow(struct cookie_jar *j)
 {
-    uint32_t cap = j->cap ? j->cap * 2 : 2;
-    struct cookie *v;
-
-    if (cap > COOKIE_MAX)
-        cap = COOKIE_MAX;
-    v = realloc(j->v, cap * sizeof(*v));
-    if (!v)
+    j->store.len = j->n * sizeof(struct cookie);
+    if (buf_reserve(&j->store, sizeof(struct cookie)) < 0)
         return -1;
-    j->v = v;
-    j->cap = cap;
+    j->v = (struct cookie *)(void *)j->store.data;
     return 0;
 }
 
@@ -466,7 +460,7 @@ static int cookie_insert(struct cookie_jar *j, struct cookie *c, int64_t now)
         if (j->n == COOKIE_MAX)
             cookie_evict(j);
     }
-    if (j->n == j->cap && cookie_grow(j) < 0) {
+    if (cookie_grow(j) < 0) {
         free(c->text);
         return -1;
     }
@@ -565,9 +559,8 @@ static size_t cookie_header(struct cookie_jar *j, const char *host, const char *
     }
     j->n = k;
     if (!k) {
-        free(j->v);
+        buf_free(&j->store);
         j->v = NULL;
-        j->cap = 0;
     }
     return len;
 }
@@ -576,7 +569,11 @@ static size_t cookie_header(struct cookie_jar *j, const char *host, const char *
 
 struct cookie_jar *cookie_jar_new(void)
 {
-    return calloc(1, sizeof(struct cookie_jar));
+    struct cookie_jar *j = calloc(1, sizeof(struct cookie_jar));
+
+    if (j)
+        j->store.max = COOKIE_MAX * sizeof(struct cookie);
+    return j;
 }
 
 void cookie_jar_free(struct cookie_jar *j)
@@ -587,7 +584,7 @@ void cookie_jar_free(struct cookie_jar *j)
         return;
     for (i = 0; i < j->n; i++)
         free(j->v[i].text);
-    free(j->v);
+    buf_free(&j->store);
     free(j);
 }
 

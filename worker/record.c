@@ -1,0 +1,163 @@
+/*
+ * The worker's writes into its slot (see record.h).  Single writer: this
+ * process, one VU at a time.
+ */
+#include <stdlib.h>
+
+#include "shm/recent.h"
+#include "worker/record.h"
+
+struct record {
+    struct shm_slot *slot;    /* written */
+    int64_t started_mono_us;  /* the run's start: seconds count from it */
+    struct hist second;       /* response times of the second going on */
+    uint64_t cur_second;      /* that second, since the start */
+    uint64_t sec_hits;        /* its hits */
+    uint64_t sec_errors;      /* its failed and errored runs */
+    struct shm_recent recent; /* the last seconds, for the slot's recent */
+};
+
+struct record *record_create(const struct shm *shm, uint32_t i)
+{
+    struct record *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->slot = shm_slot(shm, i);
+    r->started_mono_us = shm->hdr->started_mono_us;
+    r->cur_second = (uint64_t)(shm_mono_us() - r->started_mono_us) / 1000000;
+    return r;
+}
+
+void record_destroy(struct record *r)
+{
+    if (!r)
+        return;
+    shm_recent_free(&r->recent);
+    free(r);
+}
+
+uint32_t record_url(struct record *r, const char *key)
+{
+    return (uint32_t)(shm_url_get(r->slot, key, shm_hash(key, NULL)) - r->slot->urls);
+}
+
+void record_request(struct record *r, uint32_t row, uint64_t hits, uint64_t ok,
+                    int64_t elapsed_us)
+{
+    struct shm_slot *slot = r->slot;
+    struct shm_url *u = &slot->urls[row];
+
+    shm_add(&slot->c.hits, hits);
+    shm_add(&u->hits, hits);
+    shm_add(&u->ok, ok);
+    r->sec_hits += hits;
+    if (elapsed_us < 0) {
+        shm_add(&u->errors, 1);
+        shm_add(&slot->c.http_errors, 1);
+        return;
+    }
+    hist_record(&slot->latency, (uint64_t)elapsed_us);
+    hist_record(&u->latency, (uint64_t)elapsed_us);
+    hist_record(&r->second, (uint64_t)elapsed_us);
+}
+
+void record_bytes(struct record *r, uint64_t n)
+{
+    if (n)
+        shm_add(&r->slot->c.bytes, n);
+}
+
+void record_ws_sample(struct record *r, uint32_t row, int64_t us)
+{
+    struct shm_url *u = &r->slot->urls[row];
+
+    shm_add(&u->hits, 1);
+    shm_add(&u->ok, 1);
+    hist_record(&u->latency, us > 0 ? (uint64_t)us : 0);
+}
+
+void record_ws_error(struct record *r, uint32_t row)
+{
+    shm_add(&r->slot->urls[row].errors, 1);
+}
+
+void record_ws_counts(struct record *r, uint64_t opened, uint64_t bytes)
+{
+    if (opened)
+        shm_add(&r->slot->c.ws_opened, opened);
+    if (bytes)
+        shm_add(&r->slot->c.ws_bytes, bytes);
+}
+
+void record_run_started(struct record *r)
+{
+    shm_add(&r->slot->c.runs_started, 1);
+}
+
+void record_run_ended(struct record *r, int outcome, const char *test, const char *msg)
+{
+    struct shm_counters *c = &r->slot->c;
+
+    switch (outcome) {
+    case 0:
+        shm_add(&c->successes, 1);
+        break;
+    case SHM_FAILURE:
+        shm_add(&c->failures, 1);
+        break;
+    default:
+        shm_add(&c->errors, 1);
+        break;
+    }
+    if (outcome) {
+        r->sec_errors++;
+        shm_msg_count(r->slot, (enum shm_outcome)outcome, test, msg);
+        shm_ring_push(r->slot, (enum shm_outcome)outcome, test, msg);
+    }
+    shm_add(&c->runs, 1);
+}
+
+int record_counter(struct record *r, const char *name, long n)
+{
+    return shm_counter_add(r->slot, name, n);
+}
+
+void record_users(struct record *r, int delta)
+{
+    shm_add(&r->slot->c.users_active, (uint64_t)(int64_t)delta);
+}
+
+/* Writes the second that ended into the slot's series and starts the next. */
+static void record_close_second(struct record *r, uint64_t next)
+{
+    struct shm_second *s = &r->slot->series[r->cur_second % SHM_SERIES];
+
+    shm_store(&s->second, 0);
+    shm_store(&s->hits, r->sec_hits);
+    shm_store(&s->errors, r->sec_errors);
+    shm_store(&s->p50_us, hist_percentile(&r->second, 50));
+    shm_store(&s->p99_us, hist_percentile(&r->second, 99));
+    __atomic_store_n(&s->second, r->cur_second + 1, __ATOMIC_RELEASE);
+    shm_recent_push(r->slot, &r->recent, &r->second); /* and resets it */
+    r->sec_hits = r->sec_errors = 0;
+    r->cur_second = next;
+}
+
+void record_tick(struct record *r, int64_t now_us)
+{
+    uint64_t second = (uint64_t)(now_us - r->started_mono_us) / 1000000;
+
+    if (second != r->cur_second)
+        record_close_second(r, second);
+}
+
+void record_flush(struct record *r)
+{
+    record_close_second(r, r->cur_second);
+}
+
+void record_done(struct record *r)
+{
+    __atomic_store_n(&r->slot->state, SHM_WORKER_DONE, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,76 @@
+/*
+ * The one writer of a worker's slot in the shared-memory segment: hits,
+ * response times, URL rows, websocket counts, outcomes, custom counters,
+ * messages, the per-second series.  No other file of the worker knows the
+ * slot's layout; transports know nothing of it at all (they return what
+ * they saw, and the API records it here).
+ */
+#ifndef LOADS_WORKER_RECORD_H
+#define LOADS_WORKER_RECORD_H
+
+#include <stdint.h>
+
+#include "shm/shm.h"
+
+struct record;
+
+/*
+ * A recorder for slot i of shm, whose seconds count from the run's start.
+ * Returns NULL when memory ran out.  Free with record_destroy after
+ * record_flush.
+ */
+struct record *record_create(const struct shm *shm, uint32_t i);
+void record_destroy(struct record *r);
+
+/*
+ * The row of the URL table for key ("GET http://h/p", "WS ws://h/p"), added
+ * if new; the "other" row once the table is full.  Rows do not move: a row
+ * may be kept for the life of the worker.
+ */
+uint32_t record_url(struct record *r, const char *key);
+
+/*
+ * An HTTP request on row: hits responses received (each redirect hop is
+ * one), ok of them with a status below 400.  elapsed_us >= 0: the request
+ * completed, its response time; < 0: it got no (last) response, an error.
+ */
+void record_request(struct record *r, uint32_t row, uint64_t hits, uint64_t ok,
+                    int64_t elapsed_us);
+
+/* Body bytes received over HTTP. */
+void record_bytes(struct record *r, uint64_t n);
+
+/* A websocket sample on row (a handshake, a message waited for): its time. */
+void record_ws_sample(struct record *r, uint32_t row, int64_t us);
+
+/* A websocket call that failed, on row. */
+void record_ws_error(struct record *r, uint32_t row);
+
+/* Web sockets opened and bytes received on them, since the last call. */
+void record_ws_counts(struct record *r, uint64_t opened, uint64_t bytes);
+
+/* A test run begins. */
+void record_run_started(struct record *r);
+
+/*
+ * A test run ended: outcome is 0 (success) or SHM_FAILURE / SHM_ERROR, with
+ * the test's name and its message.
+ */
+void record_run_ended(struct record *r, int outcome, const char *test, const char *msg);
+
+/* Adds n to the custom counter name.  Returns 0, or -ENOSPC when full. */
+int record_counter(struct record *r, const char *name, long n);
+
+/* VUs alive: +1 as one is created, -1 as one ends. */
+void record_users(struct record *r, int delta);
+
+/* Closes the seconds of the per-second series up to now (CLOCK_MONOTONIC). */
+void record_tick(struct record *r, int64_t now_us);
+
+/* Closes the second going on, at the worker's end. */
+void record_flush(struct record *r);
+
+/* Marks the slot done: the worker ends normally (a crash never gets here). */
+void record_done(struct record *r);
+
+#endif
