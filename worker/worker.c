@@ -233,8 +233,8 @@ void worker_main(const struct worker_plan *plan)
     for (uint32_t i = 0; i < w.nvus; i++)
         vu_start(w.vus[i].vu);
 
-    if (w.vus_left)
-        uv_run(&w.loop, UV_RUN_DEFAULT);
+    /* Returns at once when every VU has ended already (and clears the stop). */
+    uv_run(&w.loop, UV_RUN_DEFAULT);
 
     worker_cleanup(&w);
     record_flush(w.rec);
