@@ -77,10 +77,10 @@ static struct curl_sock *sock_new(struct curl_glue *g, int fd, int ours)
 
         while (n <= fd)
             n *= 2;
-        t = realloc(g->socks, (size_t)n * sizeof(*t));
+        t = realloc(g->socks, (size_t)n * sizeof(struct curl_sock *));
         if (!t)
             return NULL;
-        memset(t + g->nsocks, 0, (size_t)(n - g->nsocks) * sizeof(*t));
+        memset(t + g->nsocks, 0, (size_t)(n - g->nsocks) * sizeof(struct curl_sock *));
         g->socks = t;
         g->nsocks = n;
     }
