@@ -26,15 +26,15 @@ void loads__fail(loads_test *t, const char *file, int line, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    worker_stop_run(t, OUTCOME_FAILURE, "%s (%s:%d)", text, base_name(file), line);
+    run_stop(t, OUTCOME_FAILURE, "%s (%s:%d)", text, base_name(file), line);
 }
 
 void loads_add_counter(loads_test *t, const char *name, long n)
 {
     if (!name)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_add_counter: no counter name (NULL)");
+        run_stop(t, OUTCOME_ERROR, "loads_add_counter: no counter name (NULL)");
     if (record_counter(t->w->rec, name, n) < 0)
-        worker_stop_run(t, OUTCOME_ERROR, "too many custom counters (at most %d): %s",
+        run_stop(t, OUTCOME_ERROR, "too many custom counters (at most %d): %s",
                         SHM_COUNTERS, name);
 }
 
@@ -51,7 +51,7 @@ void loads_sleep(loads_test *t, double seconds)
     while ((rc = vu_wait(t->vu, deadline, "sleep")) == 0)
         ; /* a stale wake: sleep on */
     if (rc == -ECANCELED)
-        worker_stop_run(t, OUTCOME_ERROR, "stopped in loads_sleep after the grace period");
+        run_stop(t, OUTCOME_ERROR, "stopped in loads_sleep after the grace period");
 }
 
 const char *loads_server_url(const loads_test *t)

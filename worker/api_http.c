@@ -200,7 +200,7 @@ static void stop_request(struct loads_test *t, uint32_t row, uint64_t hits, uint
 
     record_request(t->w->rec, row, hits, ok, -1);
     url_show(shown, sizeof(shown), url);
-    worker_stop_run(t, OUTCOME_ERROR, "%s %s: %s", method, shown, why);
+    run_stop(t, OUTCOME_ERROR, "%s %s: %s", method, shown, why);
 }
 
 /* Sends one hop with the transport that can take it.  Returns as they do. */
@@ -245,16 +245,16 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
     int status = 0;
 
     if (!method || !url)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_request: no %s (NULL)",
+        run_stop(t, OUTCOME_ERROR, "loads_request: no %s (NULL)",
                         method ? "URL" : "method");
     r = response_create(w->plan->max_body);
     if (!r)
-        worker_stop_run(t, OUTCOME_ERROR, "out of memory");
+        run_stop(t, OUTCOME_ERROR, "out of memory");
     response_link(r, &t->responses);
     full = url_join(w->plan->server_url, url, URL_HTTP, &why);
     if (!full || response_own(r, full) < 0) {
         url_show(err, sizeof(err), url);
-        worker_stop_run(t, OUTCOME_ERROR, "cannot request %s: %s", err,
+        run_stop(t, OUTCOME_ERROR, "cannot request %s: %s", err,
                         full ? "out of memory" : why);
     }
     url_key(key, sizeof(key), method, full);

@@ -91,26 +91,26 @@ static void ws_error(struct loads_test *t, struct loads_ws *ws, const char *op, 
 {
     record_ws_error(t->w->rec, ws->row);
     if (rc == -ETIMEDOUT)
-        worker_stop_run(t, OUTCOME_ERROR, "WS %s %s: %s %g s", op, ws->url, late, seconds);
+        run_stop(t, OUTCOME_ERROR, "WS %s %s: %s %g s", op, ws->url, late, seconds);
     if (rc == -ECANCELED)
-        worker_stop_run(t, OUTCOME_ERROR, "WS %s %s: stopped, still %s after the grace period",
+        run_stop(t, OUTCOME_ERROR, "WS %s %s: stopped, still %s after the grace period",
                         op, ws->url,
                         strcmp(op, "connect") == 0   ? "connecting"
                         : strcmp(op, "send") == 0    ? "sending"
                         : strcmp(op, "receive") == 0 ? "waiting"
                                                      : "closing");
-    worker_stop_run(t, OUTCOME_ERROR, "WS %s %s: %s", op, ws->url, err);
+    run_stop(t, OUTCOME_ERROR, "WS %s %s: %s", op, ws->url, err);
 }
 
 /* Checks that the test may use ws: its own, and not closed by it. */
 static void ws_check(struct loads_test *t, struct loads_ws *ws, const char *op)
 {
     if (!ws)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_ws_%s: no socket (NULL)", op);
+        run_stop(t, OUTCOME_ERROR, "loads_ws_%s: no socket (NULL)", op);
     if (ws->t != t)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_ws_%s: the socket is not this run's", op);
+        run_stop(t, OUTCOME_ERROR, "loads_ws_%s: the socket is not this run's", op);
     if (ws->closed_by_test)
-        worker_stop_run(t, OUTCOME_ERROR, "WS %s %s: the test closed this socket", op,
+        run_stop(t, OUTCOME_ERROR, "WS %s %s: the test closed this socket", op,
                         ws->url);
 }
 
@@ -158,19 +158,19 @@ loads_ws *loads_ws_connect_ex(loads_test *t, const char *url, const char *protoc
     int rc;
 
     if (!url)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_ws_connect: no URL (NULL)");
+        run_stop(t, OUTCOME_ERROR, "loads_ws_connect: no URL (NULL)");
     full = url_join(w->plan->server_url, url, URL_WS, &why);
     block = full ? ws_target_of(full, &target, &why) : NULL;
     if (!block) {
         url_show(err, sizeof(err), full ? full : url);
         free(full);
-        worker_stop_run(t, OUTCOME_ERROR, "WS connect %s: %s", err, why);
+        run_stop(t, OUTCOME_ERROR, "WS connect %s: %s", err, why);
     }
     ws = calloc(1, sizeof(*ws) + strlen(full) + 1);
     if (!ws) {
         free(full);
         free(block);
-        worker_stop_run(t, OUTCOME_ERROR, "WS connect: out of memory");
+        run_stop(t, OUTCOME_ERROR, "WS connect: out of memory");
     }
     url_show(ws->url, strlen(full) + 1, full);
     url_key(key, sizeof(key), "WS", full);
@@ -219,7 +219,7 @@ static void ws_send(struct loads_test *t, struct loads_ws *ws, const void *data,
 void loads_ws_send(loads_test *t, loads_ws *ws, const char *text)
 {
     if (!text)
-        worker_stop_run(t, OUTCOME_ERROR, "loads_ws_send: no text (NULL)");
+        run_stop(t, OUTCOME_ERROR, "loads_ws_send: no text (NULL)");
     ws_send(t, ws, text, strlen(text), 0);
 }
 

@@ -1,7 +1,7 @@
 /*
  * Internals shared by the top layer of the worker (worker/): the process
- * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c)
- * and the one writer of the slot (record.c).  Nothing outside worker/
+ * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c),
+ * a run's stop (run.c) and the one writer of the slot (record.c).  Nothing outside worker/
  * includes this.
  *
  * The layers, calls going downward only:
@@ -77,14 +77,14 @@ struct worker {
     int ws_failed;                /* making it failed: do not retry */
 };
 
-/* worker.c */
+/* run.c */
 
 /*
  * Ends the running test now with a failure or an error: jumps back to the
- * run's start on the VU's own stack, where its responses and sockets are
- * freed.
+ * run's start (worker.c) on the VU's own stack, where its responses and
+ * sockets are freed.
  */
-void worker_stop_run(struct loads_test *t, enum outcome outcome, const char *fmt, ...)
+void run_stop(struct loads_test *t, enum outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
 /* api_http.c */

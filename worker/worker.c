@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +25,6 @@
 
 #define VU_STACK_SIZE (256 * 1024)
 #define TICK_MS       100
-
-void worker_stop_run(struct loads_test *t, enum outcome outcome, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
-    va_end(ap);
-    t->outcome = outcome;
-    longjmp(t->jmp, 1);
-}
 
 /*
  * Runs one test with its suite's setUp and tearDown, as unittest does:
