@@ -3,7 +3,7 @@
 # -c 20 against nginx, then an https run with cookies and redirects; the supervisor and each worker it forks (valgrind
 # follows the fork; one log per process) with no invalid access, no use of
 # uninitialised memory, no definite leak, and the same figures as without
-# valgrind.  The VU stacks are registered with valgrind (worker/coro.c, when
+# valgrind.  The VU stacks are registered with valgrind (base/coro.c, when
 # <valgrind/valgrind.h> was there at build time), so the coroutine switch
 # is understood.  tests/valgrind.supp, when there, holds the suppressions
 # of errors that are not in the project's code.

@@ -1,5 +1,5 @@
 /*
- * worker/cookie.c: each line of the input is a Set-Cookie value, stored in
+ * http/cookie.c: each line of the input is a Set-Cookie value, stored in
  * turn from one of a few fixed origins (a clock that ticks once per line),
  * then the Cookie header is asked for each origin and a few paths.  The
  * header must keep snprintf's contract, hold no CR, LF or NUL, and carry

@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/cookie.c: storing, replacing and deleting cookies,
+ * Unit tests for http/cookie.c: storing, replacing and deleting cookies,
  * expiry by Max-Age and Expires, Domain and Path matching (host names and
  * IP addresses), Secure and the name prefixes, the order and truncation of
  * the Cookie header, the 300 cookie cap, and the parser's tolerance of odd

@@ -1,5 +1,5 @@
 /*
- * Tests for worker/coro.c: the order of switches, many coroutines at once,
+ * Tests for base/coro.c: the order of switches, many coroutines at once,
  * stack depth and the guard page, floating-point state, setjmp/longjmp on a
  * coroutine stack, and misuse.
  */

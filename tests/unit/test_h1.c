@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/h1.c: Content-Length, chunked (extensions,
+ * Unit tests for http/h1.c: Content-Length, chunked (extensions,
  * trailers) and close-delimited bodies; the same answer whatever the
  * feeds' sizes; 1xx skipped; bodiless responses; keep-alive rules; bytes
  * past the end; every error message, the head size limit and overflowing
