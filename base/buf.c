@@ -9,7 +9,7 @@
 
 #define BUF_FIRST 256 /* the first allocation */
 
-int buf_reserve(struct buf *b, size_t more)
+int buf_grow(struct buf *b, size_t more)
 {
     size_t need, cap;
     char *p;

@@ -25,12 +25,20 @@ struct buf {
 
 #define BUF_INIT(max) {NULL, 0, 0, (max)}
 
+/* The slow half of buf_reserve: allocates.  Call buf_reserve instead. */
+int buf_grow(struct buf *b, size_t more);
+
 /*
  * Makes room for more bytes after len (and the NUL).  Returns 0, -E2BIG
  * when len + more would pass the cap, or -ENOMEM.  Nothing changes on
- * failure.
+ * failure.  Inline: the common case, room enough, is a comparison.
  */
-int buf_reserve(struct buf *b, size_t more);
+static inline int buf_reserve(struct buf *b, size_t more)
+{
+    if (more < b->cap && b->len < b->cap - more && (!b->max || b->len + more <= b->max))
+        return 0;
+    return buf_grow(b, more);
+}
 
 /* Appends n bytes.  Returns 0, -E2BIG or -ENOMEM (then nothing is appended). */
 int buf_append(struct buf *b, const void *p, size_t n);

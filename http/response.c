@@ -11,7 +11,9 @@
 #include "http/http.h"
 #include "loads.h"
 
-#define HEADERS_MAX (256 * 1024) /* header bytes kept per response */
+#define HEADERS_MAX  (256 * 1024) /* header bytes kept per response */
+#define RESPONSE_OWN 2            /* pointers owned without an allocation: the
+                                     URL, and a redirect's */
 
 struct loads_response {
     struct loads_response *next; /* the run's list, freed together */
@@ -22,7 +24,9 @@ struct loads_response {
     uint64_t bytes;              /* body bytes received, not yet taken */
     struct buf body;             /* the last hop's body, up to max_body */
     struct buf headers;          /* its header lines (see response_headers) */
-    struct buf owned;            /* pointers freed with the response */
+    void *own[RESPONSE_OWN];     /* pointers freed with the response... */
+    unsigned nown;
+    struct buf owned;            /* ...and those past RESPONSE_OWN */
 };
 
 struct loads_response *response_create(size_t max_body)
@@ -44,6 +48,8 @@ void response_free_list(struct loads_response *r)
 
         for (size_t i = 0; i < r->owned.len / sizeof(void *); i++)
             free(p[i]);
+        for (unsigned i = 0; i < r->nown; i++)
+            free(r->own[i]);
         buf_free(&r->owned);
         buf_free(&r->body);
         buf_free(&r->headers);
@@ -60,6 +66,10 @@ void response_link(struct loads_response *r, struct loads_response **list)
 
 int response_own(struct loads_response *r, void *p)
 {
+    if (r->nown < RESPONSE_OWN) {
+        r->own[r->nown++] = p;
+        return 0;
+    }
     if (buf_append(&r->owned, &p, sizeof(p)) < 0) {
         free(p);
         return -ENOMEM;

@@ -49,42 +49,64 @@ static const char *scheme_for(const char *s, size_t n, enum url_kind kind)
     return NULL;
 }
 
+/* Where "://" follows url's scheme, or NULL when url has none. */
+static const char *scheme_sep(const char *url)
+{
+    size_t n = scheme_len(url);
+
+    return n && url[n + 1] == '/' && url[n + 2] == '/' ? url + n : NULL;
+}
+
+/*
+ * A new string: scheme, then n bytes of rest, a slash when slash is set,
+ * then tail.  NULL when memory ran out.
+ */
+static char *url_build(const char *scheme, const char *rest, size_t n, int slash,
+                       const char *tail)
+{
+    size_t sl = strlen(scheme), tl = strlen(tail);
+    char *out = malloc(sl + n + 1 + tl + 1), *o = out;
+
+    if (!out)
+        return NULL;
+    memcpy(o, scheme, sl);
+    memcpy(o += sl, rest, n);
+    o += n;
+    if (slash)
+        *o++ = '/';
+    memcpy(o, tail, tl + 1);
+    return out;
+}
+
 char *url_join(const char *base, const char *url, enum url_kind kind, const char **why)
 {
-    const char *sep = strstr(url, "://"), *scheme;
-    size_t n, blen;
+    const char *sep = scheme_sep(url), *scheme;
+    size_t blen;
     char *out;
 
-    if (sep && sep == url + scheme_len(url)) {
-        n = (size_t)(sep - url);
-        if (!(scheme = scheme_for(url, n, kind))) {
+    if (sep) {
+        if (!(scheme = scheme_for(url, (size_t)(sep - url), kind))) {
             *why = "unsupported protocol";
             return NULL;
         }
-        if (asprintf(&out, "%s%s", scheme, sep) < 0)
-            goto oom;
-        return out;
-    }
-    if (!base[0]) {
+        out = url_build(scheme, sep, strlen(sep), 0, "");
+    } else if (!base[0]) {
         *why = "relative URL and no --server-url";
         return NULL;
+    } else {
+        sep = scheme_sep(base);
+        if (!sep || !(scheme = scheme_for(base, (size_t)(sep - base), kind))) {
+            *why = "--server-url is not an http:// or https:// URL";
+            return NULL;
+        }
+        blen = strlen(sep);
+        while (blen > 3 && sep[blen - 1] == '/')
+            blen--;
+        out = url_build(scheme, sep, blen, url[0] != '/', url);
     }
-    sep = strstr(base, "://");
-    if (!sep || !(scheme = scheme_for(base, (size_t)(sep - base), kind))) {
-        *why = "--server-url is not an http:// or https:// URL";
-        return NULL;
-    }
-    blen = strlen(sep);
-    while (blen > 3 && sep[blen - 1] == '/')
-        blen--;
-    if (asprintf(&out, "%s%.*s%s%s", scheme, (int)blen, sep, url[0] == '/' ? "" : "/",
-                 url) < 0)
-        goto oom;
+    if (!out)
+        *why = "out of memory";
     return out;
-
-oom:
-    *why = "out of memory";
-    return NULL;
 }
 
 /* ---------------------------------------------------------- resolution */
@@ -201,7 +223,7 @@ static void resolve_parts(char *out, size_t *o, const struct url_split *b,
 
 char *url_resolve(const char *base, const char *ref, const char **why)
 {
-    const char *bsep = strstr(base, "://"), *scheme;
+    const char *bsep = scheme_sep(base), *scheme;
     size_t rlen = strlen(ref), slen, o, cap;
     struct url_split b, r;
     struct url_parts check;
@@ -257,46 +279,60 @@ fail:
 
 /* ------------------------------------------------------------- display */
 
-/*
- * Copies url into out (len bytes, cut and NUL-terminated) without the
- * password of its user info; stop, when not NULL, ends the copy at the
- * first of its characters after the authority.
- */
-static void url_copy(char *out, size_t len, const char *url, const char *stop)
+/* Appends n bytes of s at out[*o], as many as fit before len - 1. */
+static void put_cut(char *out, size_t len, size_t *o, const char *s, size_t n)
 {
-    const char *sep = strstr(url, "://"), *auth, *at, *colon;
-    size_t alen, n;
+    if (n > len - 1 - *o)
+        n = len - 1 - *o;
+    memcpy(out + *o, s, n);
+    *o += n;
+}
+
+/*
+ * Copies url into out (len bytes, cut and NUL-terminated) at *o without
+ * the password of its user info; stop, when not NULL, ends the copy at the
+ * first of its characters after the authority.  (On the path of every
+ * request: no printf.)
+ */
+static void url_copy(char *out, size_t len, size_t o, const char *url, const char *stop)
+{
+    const char *sep = scheme_sep(url), *auth, *at, *colon, *rest;
 
     if (!len)
         return;
-    if (!sep || sep != url + scheme_len(url)) {
-        n = stop ? strcspn(url, stop) : strlen(url);
-        snprintf(out, len, "%.*s", (int)n, url);
+    if (!sep) {
+        put_cut(out, len, &o, url, stop ? strcspn(url, stop) : strlen(url));
+        out[o] = '\0';
         return;
     }
     auth = sep + 3;
-    alen = strcspn(auth, "/?#");
-    at = memrchr(auth, '@', alen);
+    rest = auth + strcspn(auth, "/?#");
+    at = memrchr(auth, '@', (size_t)(rest - auth));
     colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    n = stop ? strcspn(auth + alen, stop) : strlen(auth + alen);
-    if (colon)
-        snprintf(out, len, "%.*s%.*s%.*s", (int)(colon - url), url, (int)(auth + alen - at),
-                 at, (int)n, auth + alen);
-    else
-        snprintf(out, len, "%.*s%.*s", (int)(auth + alen - url), url, (int)n, auth + alen);
+    if (colon) {
+        put_cut(out, len, &o, url, (size_t)(colon - url));
+        put_cut(out, len, &o, at, (size_t)(rest - at));
+    } else {
+        put_cut(out, len, &o, url, (size_t)(rest - url));
+    }
+    put_cut(out, len, &o, rest, stop ? strcspn(rest, stop) : strlen(rest));
+    out[o] = '\0';
 }
 
 void url_key(char *key, size_t len, const char *method, const char *url)
 {
-    int n = snprintf(key, len, "%s ", method);
+    size_t o = 0;
 
-    if (n >= 0 && (size_t)n < len)
-        url_copy(key + n, len - (size_t)n, url, "?#");
+    if (!len)
+        return;
+    put_cut(key, len, &o, method, strlen(method));
+    put_cut(key, len, &o, " ", 1);
+    url_copy(key, len, o, url, "?#");
 }
 
 void url_show(char *out, size_t len, const char *url)
 {
-    url_copy(out, len, url, NULL);
+    url_copy(out, len, 0, url, NULL);
 }
 
 /* ---------------------------------------------------------------- parts */
