@@ -45,6 +45,7 @@ struct curl_glue {
     struct curl_sock **socks;     /* by file descriptor */
     int nsocks;
     int proxy;                    /* a proxy variable is set */
+    int insecure;                 /* no verification of the server */
 };
 
 /* A VU's handle, reused across its requests, and its transfer's end. */
@@ -236,7 +237,7 @@ static int on_close_socket(void *clientp, curl_socket_t fd)
     return close(fd);
 }
 
-struct curl_glue *curl_glue_create(uv_loop_t *loop, int proxy)
+struct curl_glue *curl_glue_create(uv_loop_t *loop, int proxy, int insecure)
 {
     struct curl_glue *g = calloc(1, sizeof(*g));
 
@@ -244,6 +245,7 @@ struct curl_glue *curl_glue_create(uv_loop_t *loop, int proxy)
         return NULL;
     g->loop = loop;
     g->proxy = proxy;
+    g->insecure = insecure;
     g->multi = curl_multi_init();
     if (!g->multi) {
         free(g);
@@ -318,6 +320,10 @@ static struct curl_session *session_new(struct curl_glue *g)
     /* As the curl tool and OpenSSL do: a CA bundle of the user's choice. */
     if (getenv("SSL_CERT_FILE"))
         curl_easy_setopt(e, CURLOPT_CAINFO, getenv("SSL_CERT_FILE"));
+    if (g->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     curl_easy_setopt(e, CURLOPT_SHARE, s->share);
     curl_easy_setopt(e, CURLOPT_PRIVATE, s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);

@@ -95,8 +95,12 @@ void response_finish(struct loads_response *r, int status, double elapsed);
 struct h1_client;
 struct h1_conn;
 
-/* The worker's client on loop.  NULL when memory ran out. */
-struct h1_client *h1_client_create(uv_loop_t *loop);
+/*
+ * The worker's client on loop.  insecure: any server certificate is
+ * accepted (-k); else it must be trusted and name the host.  NULL when
+ * memory ran out.
+ */
+struct h1_client *h1_client_create(uv_loop_t *loop, int insecure);
 void h1_client_destroy(struct h1_client *c);
 
 /*
@@ -119,9 +123,10 @@ struct curl_session;
 
 /*
  * The worker's libcurl multi handle on loop.  proxy: a proxy variable is
- * set, so curl must look them up.  NULL when memory ran out.
+ * set, so curl must look them up; insecure: as for h1_client_create.
+ * NULL when memory ran out.
  */
-struct curl_glue *curl_glue_create(uv_loop_t *loop, int proxy);
+struct curl_glue *curl_glue_create(uv_loop_t *loop, int proxy, int insecure);
 void curl_glue_destroy(struct curl_glue *g);
 
 /*

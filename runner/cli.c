@@ -36,6 +36,11 @@ static const char usage[] =
     "                       duration or a stop (default 5)\n"
     "      --max-body BYTES response body kept per request (default 16777216);\n"
     "                       the rest is received and counted, not stored\n"
+    "      --ws-max-message BYTES\n"
+    "                       largest websocket message accepted (default 16777216);\n"
+    "                       a larger one is an Error on its socket\n"
+    "  -k, --insecure       accept any TLS certificate (self-signed, expired, for\n"
+    "                       another name); by default it must be trusted\n"
     "      --config FILE    read options from the [loads] section of an INI file;\n"
     "                       options on the command line win\n"
     "  -q, --quiet          print only the summary\n"
@@ -62,6 +67,7 @@ enum {
     OPT_TIMEOUT,
     OPT_GRACE,
     OPT_MAX_BODY,
+    OPT_WS_MAX_MESSAGE,
     OPT_CONFIG,
     OPT_NO_TUI,
     OPT_OUTPUT,
@@ -81,6 +87,8 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"ws-max-message", required_argument, NULL, OPT_WS_MAX_MESSAGE},
+    {"insecure", no_argument, NULL, 'k'},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"quiet", no_argument, NULL, 'q'},
     {"no-tui", no_argument, NULL, OPT_NO_TUI},
@@ -335,6 +343,17 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
         }
         snprintf(err, errlen, "invalid --max-body '%s': use a number of bytes", v);
         return -EINVAL;
+    case OPT_WS_MAX_MESSAGE:
+        if (parse_uint(v, 1, SIZE_MAX / 2, &n) == 0) {
+            o->ws_max_message = (size_t)n;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --ws-max-message '%s': use a number of bytes from 1",
+                 v);
+        return -EINVAL;
+    case 'k':
+        o->insecure = 1;
+        return 0;
     case 'q':
         o->quiet = 1;
         return 0;
@@ -481,6 +500,7 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
     o->timeout = 30;
     o->grace = 5;
     o->max_body = 16u << 20;
+    o->ws_max_message = 16u << 20;
 
     /* The config file first, so that the command line wins. */
     for (int i = 1; i < argc && argv[i]; i++) {
@@ -496,7 +516,7 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "u:c:d:w:qh", long_options, &idx)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:c:d:w:qkh", long_options, &idx)) != -1) {
         switch (c) {
         case 'h':
             fputs(usage, stdout);

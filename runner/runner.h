@@ -33,6 +33,8 @@ struct runner_opts {
     double timeout;                         /* --timeout seconds */
     double grace;                           /* --grace seconds */
     size_t max_body;                        /* --max-body bytes */
+    size_t ws_max_message;                  /* --ws-max-message bytes */
+    int insecure;                           /* -k: any TLS certificate */
     int quiet;                              /* -q */
     int no_tui;                             /* --no-tui */
     enum runner_output output;              /* --output */

@@ -347,6 +347,8 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->timeout = o->timeout;
         p->grace = o->grace;
         p->max_body = o->max_body;
+        p->ws_max_message = o->ws_max_message;
+        p->insecure = o->insecure;
         p->server_url = o->server_url;
         first += p->users;
 

@@ -18,7 +18,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      2
+#define SHM_VERSION      3
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -35,7 +35,8 @@
 #define SHM_SERIES       3600                  /* per-second samples kept */
 #define SHM_RECENT       5                     /* seconds of the recent histogram */
 
-enum shm_outcome { SHM_FAILURE = 1, SHM_ERROR = 2, SHM_CRASH = 3 };
+/* How a run ended, when not a success; interrupted runs have no message. */
+enum shm_outcome { SHM_FAILURE = 1, SHM_ERROR = 2, SHM_CRASH = 3, SHM_INTERRUPTED = 4 };
 
 enum shm_run_state {
     SHM_RUN_STARTING = 0,  /* supervisor is forking the first workers */
@@ -54,10 +55,12 @@ enum shm_worker_state {
 struct shm_counters {
     uint64_t hits;            /* HTTP responses received (each redirect hop too) */
     uint64_t runs_started;    /* test runs begun */
-    uint64_t runs;            /* test runs ended (successes + failures + errors) */
+    uint64_t runs;            /* test runs ended (successes + failures + errors
+                                 + interrupted) */
     uint64_t successes;       /* runs that returned normally */
     uint64_t failures;        /* runs stopped by a failed assertion */
     uint64_t errors;          /* runs stopped by a transport error, timeout or crash */
+    uint64_t interrupted;     /* runs cut by the end of a duration or a stop */
     uint64_t http_errors;     /* requests that got no response (transport errors) */
     uint64_t bytes;           /* HTTP body bytes received */
     uint64_t ws_opened;       /* web sockets opened */

@@ -447,6 +447,10 @@ static void draw_totals(const struct tui_dash *d, int y)
     put_field(d, y + 1, &x, "Failures", c->failures ? pair(d, PAIR_WARN) : A_NORMAL, v);
     format_count(v, sizeof(v), c->errors);
     put_field(d, y + 1, &x, "Errors", c->errors ? pair(d, PAIR_BAD) : A_NORMAL, v);
+    if (c->interrupted) {
+        format_count(v, sizeof(v), c->interrupted);
+        put_field(d, y + 1, &x, "Interrupted", A_NORMAL, v);
+    }
     format_bytes(b, sizeof(b), c->ws_bytes);
     snprintf(v, sizeof(v), "%llu (%s)", (unsigned long long)c->ws_opened, b);
     put_field(d, y + 1, &x, "Web sockets", A_NORMAL, v);

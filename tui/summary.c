@@ -203,6 +203,9 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, "\nSuccess: %llu\n", (unsigned long long)st->c.successes);
     fprintf(f, "Errors: %llu\n", (unsigned long long)st->c.errors);
     fprintf(f, "Failures: %llu\n", (unsigned long long)st->c.failures);
+    if (st->c.interrupted)
+        fprintf(f, "Interrupted: %llu (cut by the end of the run, not errors)\n",
+                (unsigned long long)st->c.interrupted);
 
     if (st->latency.count) {
         fputc('\n', f);
@@ -303,6 +306,7 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, "  \"success\": %llu,\n", (unsigned long long)st->c.successes);
     fprintf(f, "  \"errors\": %llu,\n", (unsigned long long)st->c.errors);
     fprintf(f, "  \"failures\": %llu,\n", (unsigned long long)st->c.failures);
+    fprintf(f, "  \"interrupted\": %llu,\n", (unsigned long long)st->c.interrupted);
     fprintf(f, "  \"runs\": %llu,\n", (unsigned long long)st->c.runs);
     fprintf(f, "  \"planned_runs\": %llu,\n", (unsigned long long)h->planned_runs);
     fprintf(f, "  \"bytes_received\": %llu,\n", (unsigned long long)st->c.bytes);

@@ -43,15 +43,26 @@ void loads_incr_counter(loads_test *t, const char *name)
     loads_add_counter(t, name, 1);
 }
 
+/*
+ * Think time.  Once the run is ending (the end of a duration, a stop), a
+ * sleep that would not end within the grace period cuts the run at once:
+ * it is Interrupted, and waits for nothing.  (The worker cuts those already
+ * asleep when the end comes.)
+ */
 void loads_sleep(loads_test *t, double seconds)
 {
+    struct worker *w = t->w;
     int64_t deadline = shm_mono_us() + (seconds > 0 ? (int64_t)(seconds * 1e6 + 0.5) : 0);
     int rc;
 
+    if (w->stopping && deadline > w->hard_stop_us)
+        run_stop(t, OUTCOME_INTERRUPTED, "loads_sleep: cut by the end of the run");
+    t->idle_until = deadline;
     while ((rc = vu_wait(t->vu, deadline, "sleep")) == 0)
         ; /* a stale wake: sleep on */
+    t->idle_until = 0;
     if (rc == -ECANCELED)
-        run_stop(t, OUTCOME_ERROR, "stopped in loads_sleep after the grace period");
+        run_stop(t, OUTCOME_INTERRUPTED, "loads_sleep: cut by the end of the run");
 }
 
 const char *loads_server_url(const loads_test *t)

@@ -31,7 +31,7 @@ int api_http_init(struct worker *w)
      * curl, to compare the two clients. */
     w->curl_only = w->proxy ||
                    (getenv("LOADS_HTTP") && strcmp(getenv("LOADS_HTTP"), "curl") == 0);
-    w->h1 = h1_client_create(&w->loop);
+    w->h1 = h1_client_create(&w->loop, w->plan->insecure);
     return w->h1 ? 0 : -ENOMEM;
 }
 
@@ -188,18 +188,22 @@ static const char *const *drop_private(struct loads_response *r, const char *con
 
 /* ---------------------------------------------------------------- requests */
 
-/* Counts a request that got no (last) response, and ends the run with why. */
-static void stop_request(struct loads_test *t, uint32_t row, uint64_t hits, uint64_t ok,
-                         const char *method, const char *url, const char *why)
-    __attribute__((noreturn));
+/*
+ * Ends the run of a request that got no (last) response: an Error with why,
+ * counted on row; or, when the run was cut (rc -ECANCELED), Interrupted.
+ */
+static void stop_request(struct loads_test *t, uint32_t row, int rc, const char *method,
+                         const char *url, const char *why) __attribute__((noreturn));
 
-static void stop_request(struct loads_test *t, uint32_t row, uint64_t hits, uint64_t ok,
-                         const char *method, const char *url, const char *why)
+static void stop_request(struct loads_test *t, uint32_t row, int rc, const char *method,
+                         const char *url, const char *why)
 {
     char shown[SHM_MSG_LEN];
 
-    record_request(t->w->rec, row, hits, ok, -1);
     url_show(shown, sizeof(shown), url);
+    if (rc == -ECANCELED)
+        run_stop(t, OUTCOME_INTERRUPTED, "%s %s: cut by the end of the run", method, shown);
+    record_http_error(t->w->rec, row);
     run_stop(t, OUTCOME_ERROR, "%s %s: %s", method, shown, why);
 }
 
@@ -211,7 +215,7 @@ static int send_hop(struct loads_test *t, const struct http_hop *h, int parsed,
 
     if (parsed && h->u->simple && !w->curl_only)
         return h1_hop(w->h1, t->vu, &t->conns, h, r, status, err, errlen);
-    if (!w->curl && !(w->curl = curl_glue_create(&w->loop, w->proxy))) {
+    if (!w->curl && !(w->curl = curl_glue_create(&w->loop, w->proxy, w->plan->insecure))) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -223,12 +227,15 @@ static void hop_error(const struct worker *w, int rc, char *err, size_t errlen)
 {
     if (rc == -ETIMEDOUT)
         snprintf(err, errlen, "Operation timed out (--timeout %gs)", w->plan->timeout);
-    else if (rc == -ECANCELED)
-        snprintf(err, errlen, "stopped, still running after the grace period");
     else if (!err[0])
         snprintf(err, errlen, "%s", strerror(-rc));
 }
 
+/*
+ * Sends a request and follows its redirects.  Each hop is a hit on its own
+ * URL's row, with its own response time, as the server logs it; the
+ * response's elapsed time is the whole request's.
+ */
 loads_response *loads_request(loads_test *t, const char *method, const char *url,
                               const char *const *headers, const void *body,
                               size_t body_len)
@@ -237,16 +244,14 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
     struct loads_response *r;
     char key[SHM_URL_LEN], err[SHM_MSG_LEN];
     struct http_hop h = {0};
-    uint64_t hits = 0, ok = 0;
-    int64_t start;
+    int64_t start, sent, now;
+    uint64_t hops = 0;
     const char *why;
-    uint32_t row;
     char *full;
     int status = 0;
 
     if (!method || !url)
-        run_stop(t, OUTCOME_ERROR, "loads_request: no %s (NULL)",
-                        method ? "URL" : "method");
+        run_stop(t, OUTCOME_ERROR, "loads_request: no %s (NULL)", method ? "URL" : "method");
     r = response_create(w->plan->max_body);
     if (!r)
         run_stop(t, OUTCOME_ERROR, "out of memory");
@@ -254,12 +259,9 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
     full = url_join(w->plan->server_url, url, URL_HTTP, &why);
     if (!full || response_own(r, full) < 0) {
         url_show(err, sizeof(err), url);
-        run_stop(t, OUTCOME_ERROR, "cannot request %s: %s", err,
-                        full ? "out of memory" : why);
+        run_stop(t, OUTCOME_ERROR, "cannot request %s: %s", err, full ? "out of memory" : why);
     }
-    url_key(key, sizeof(key), method, full);
-    row = record_url(w->rec, key);
-    start = shm_mono_us();
+    start = sent = shm_mono_us();
     h.method = method;
     h.url = full;
     h.headers = headers;
@@ -270,41 +272,44 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
     for (;;) {
         struct url_parts u;
         int parsed = url_parse(h.url, &u) == 0, rc;
+        uint32_t row;
         char *next;
 
+        url_key(key, sizeof(key), h.method, h.url);
+        row = record_url(w->rec, key);
         h.u = &u;
         h.cookie = parsed ? jar_cookies(t, &u) : NULL;
         status = 0;
         err[0] = '\0';
         rc = send_hop(t, &h, parsed, r, &status, err, sizeof(err));
+        now = shm_mono_us();
         record_bytes(w->rec, response_take_bytes(r));
         if (rc < 0) {
             hop_error(w, rc, err, sizeof(err));
-            stop_request(t, row, hits, ok, method, full, err);
+            stop_request(t, row, rc, method, full, err);
         }
-        hits++;
-        ok += status < 400;
+        record_response(w->rec, row, status < 400, now - sent);
+        sent = now;
+        hops++;
         if (parsed && response_sets_cookies(r))
             store_cookies(t, r, &u);
         next = next_hop(r, &h, status, err, sizeof(err));
         if (!next && err[0])
-            stop_request(t, row, hits, ok, method, full, err);
+            stop_request(t, row, -EINVAL, method, full, err);
         if (!next)
             break;
         if (response_own(r, next) < 0)
-            stop_request(t, row, hits, ok, method, full, "out of memory");
-        if (hits > REDIRECTS_MAX) {
+            stop_request(t, row, -ENOMEM, method, full, "out of memory");
+        if (hops > REDIRECTS_MAX) {
             snprintf(err, sizeof(err), "Maximum (%d) redirects followed", REDIRECTS_MAX);
-            stop_request(t, row, hits, ok, method, full, err);
+            stop_request(t, row, -ELOOP, method, full, err);
         }
         if (parsed && h.headers == headers && headers && other_server(&u, next) &&
             !(h.headers = drop_private(r, headers)))
-            stop_request(t, row, hits, ok, method, full, "out of memory");
+            stop_request(t, row, -ENOMEM, method, full, "out of memory");
         h.url = next;
     }
-    start = shm_mono_us() - start;
-    response_finish(r, status, (double)start / 1e6);
-    record_request(w->rec, row, hits, ok, start);
+    response_finish(r, status, (double)(now - start) / 1e6);
     return r;
 }
 

@@ -14,8 +14,6 @@
 #include "worker/internal.h"
 #include "ws/ws.h"
 
-#define WS_MAX_MESSAGE (16u * 1024 * 1024) /* larger incoming messages: Error */
-
 struct loads_ws {
     struct loads_ws *next;  /* the run's sockets */
     struct loads_test *t;   /* the run's VU */
@@ -32,7 +30,8 @@ struct loads_ws {
 static struct ws_glue *ws_glue(struct worker *w)
 {
     if (!w->ws && !w->ws_failed) {
-        w->ws = ws_glue_create(&w->loop, w->plan->timeout, WS_MAX_MESSAGE);
+        w->ws = ws_glue_create(&w->loop, w->plan->timeout, w->plan->ws_max_message,
+                               w->plan->insecure);
         w->ws_failed = !w->ws;
     }
     return w->ws;
@@ -80,8 +79,9 @@ static int64_t ws_deadline(const struct loads_test *t)
 }
 
 /*
- * Stops the run as an Error of op on ws, counted on its row.  rc is the
- * transport's error: a deadline says what did not come in time.
+ * Stops the run as an Error of op on ws, counted on its row, or as
+ * Interrupted when the run was cut.  rc is the transport's error: a
+ * deadline says what did not come in time.
  */
 static void ws_error(struct loads_test *t, struct loads_ws *ws, const char *op, int rc,
                      const char *late, double seconds, const char *err)
@@ -89,16 +89,11 @@ static void ws_error(struct loads_test *t, struct loads_ws *ws, const char *op, 
 static void ws_error(struct loads_test *t, struct loads_ws *ws, const char *op, int rc,
                      const char *late, double seconds, const char *err)
 {
+    if (rc == -ECANCELED)
+        run_stop(t, OUTCOME_INTERRUPTED, "WS %s %s: cut by the end of the run", op, ws->url);
     record_ws_error(t->w->rec, ws->row);
     if (rc == -ETIMEDOUT)
         run_stop(t, OUTCOME_ERROR, "WS %s %s: %s %g s", op, ws->url, late, seconds);
-    if (rc == -ECANCELED)
-        run_stop(t, OUTCOME_ERROR, "WS %s %s: stopped, still %s after the grace period",
-                        op, ws->url,
-                        strcmp(op, "connect") == 0   ? "connecting"
-                        : strcmp(op, "send") == 0    ? "sending"
-                        : strcmp(op, "receive") == 0 ? "waiting"
-                                                     : "closing");
     run_stop(t, OUTCOME_ERROR, "WS %s %s: %s", op, ws->url, err);
 }
 

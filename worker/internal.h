@@ -34,7 +34,12 @@ struct ws_glue;
 struct cookie_jar;
 
 /* How a test run ends; the values are the segment's outcomes. */
-enum outcome { OUTCOME_SUCCESS = 0, OUTCOME_FAILURE = SHM_FAILURE, OUTCOME_ERROR = SHM_ERROR };
+enum outcome {
+    OUTCOME_SUCCESS = 0,
+    OUTCOME_FAILURE = SHM_FAILURE,         /* a failed assertion */
+    OUTCOME_ERROR = SHM_ERROR,             /* a transport error, a timeout, misuse */
+    OUTCOME_INTERRUPTED = SHM_INTERRUPTED, /* cut by the end of a duration or a stop */
+};
 
 /* A virtual user as the API sees it; the public API calls it loads_test. */
 struct loads_test {
@@ -42,6 +47,8 @@ struct loads_test {
     struct vu *vu;                /* its coroutine and its wait (base/vu.h) */
     uint32_t id;                  /* VU number, unique in the cycle */
     int64_t start_us;             /* CLOCK_MONOTONIC of its start (ramp-up) */
+    int64_t idle_until;           /* the end of the sleep (or of the wait for its
+                                     start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
     jmp_buf jmp;                  /* where a failure or error lands */
     enum outcome outcome;         /* of the running test */

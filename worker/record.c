@@ -42,24 +42,26 @@ uint32_t record_url(struct record *r, const char *key)
     return (uint32_t)(shm_url_get(r->slot, key, shm_hash(key, NULL)) - r->slot->urls);
 }
 
-void record_request(struct record *r, uint32_t row, uint64_t hits, uint64_t ok,
-                    int64_t elapsed_us)
+void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us)
 {
     struct shm_slot *slot = r->slot;
     struct shm_url *u = &slot->urls[row];
+    uint64_t us = elapsed_us > 0 ? (uint64_t)elapsed_us : 0;
 
-    shm_add(&slot->c.hits, hits);
-    shm_add(&u->hits, hits);
-    shm_add(&u->ok, ok);
-    r->sec_hits += hits;
-    if (elapsed_us < 0) {
-        shm_add(&u->errors, 1);
-        shm_add(&slot->c.http_errors, 1);
-        return;
-    }
-    hist_record(&slot->latency, (uint64_t)elapsed_us);
-    hist_record(&u->latency, (uint64_t)elapsed_us);
-    hist_record(&r->second, (uint64_t)elapsed_us);
+    shm_add(&slot->c.hits, 1);
+    shm_add(&u->hits, 1);
+    if (ok)
+        shm_add(&u->ok, 1);
+    r->sec_hits++;
+    hist_record(&slot->latency, us);
+    hist_record(&u->latency, us);
+    hist_record(&r->second, us);
+}
+
+void record_http_error(struct record *r, uint32_t row)
+{
+    shm_add(&r->slot->urls[row].errors, 1);
+    shm_add(&r->slot->c.http_errors, 1);
 }
 
 void record_bytes(struct record *r, uint64_t n)
@@ -106,11 +108,14 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
     case SHM_FAILURE:
         shm_add(&c->failures, 1);
         break;
+    case SHM_INTERRUPTED:
+        shm_add(&c->interrupted, 1);
+        break;
     default:
         shm_add(&c->errors, 1);
         break;
     }
-    if (outcome) {
+    if (outcome && outcome != SHM_INTERRUPTED) {
         r->sec_errors++;
         shm_msg_count(r->slot, (enum shm_outcome)outcome, test, msg);
         shm_ring_push(r->slot, (enum shm_outcome)outcome, test, msg);

@@ -30,12 +30,14 @@ void record_destroy(struct record *r);
 uint32_t record_url(struct record *r, const char *key);
 
 /*
- * An HTTP request on row: hits responses received (each redirect hop is
- * one), ok of them with a status below 400.  elapsed_us >= 0: the request
- * completed, its response time; < 0: it got no (last) response, an error.
+ * An HTTP response received on row (each redirect hop is one, on its own
+ * URL's row): a hit, ok when its status is below 400, and its time, from
+ * its request sent to its last byte.
  */
-void record_request(struct record *r, uint32_t row, uint64_t hits, uint64_t ok,
-                    int64_t elapsed_us);
+void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us);
+
+/* An HTTP request on row that got no response: a transport error. */
+void record_http_error(struct record *r, uint32_t row);
 
 /* Body bytes received over HTTP. */
 void record_bytes(struct record *r, uint64_t n);
@@ -53,8 +55,9 @@ void record_ws_counts(struct record *r, uint64_t opened, uint64_t bytes);
 void record_run_started(struct record *r);
 
 /*
- * A test run ended: outcome is 0 (success) or SHM_FAILURE / SHM_ERROR, with
- * the test's name and its message.
+ * A test run ended: outcome is 0 (success), SHM_FAILURE or SHM_ERROR with
+ * the test's name and its message, or SHM_INTERRUPTED (no message: the
+ * run was cut by the end of a duration or a stop).
  */
 void record_run_ended(struct record *r, int outcome, const char *test, const char *msg);
 

@@ -10,7 +10,8 @@
  * The end of a run: at a stop (the supervisor's flag) or at the end of a
  * duration no run starts any more, and runs still going after the grace
  * period are cancelled: each VU's wait, and every later one, returns
- * -ECANCELED, which the API turns into an Error.
+ * -ECANCELED, which the API turns into an Interrupted run (counted apart:
+ * neither a success nor an error).
  */
 #include <errno.h>
 #include <signal.h>
@@ -81,8 +82,12 @@ static void vu_main(void *arg)
     const struct worker_plan *p = w->plan;
 
     /* The ramp-up: its start is a wait like any other. */
-    if (t->start_us && vu_wait(t->vu, t->start_us, "start") == -ECANCELED)
-        return;
+    if (t->start_us) {
+        t->idle_until = INT64_MAX; /* no run starts once the end has come */
+        if (vu_wait(t->vu, t->start_us, "start") == -ECANCELED)
+            return;
+        t->idle_until = 0;
+    }
     if (p->total_runs) {
         /* A replacement worker: the runs its crashed predecessor left. */
         uint32_t idx = t->id - p->first_user;
@@ -111,6 +116,20 @@ static void on_vu_finished(struct vu *vu, void *arg)
 }
 
 /*
+ * The end has come (a stop, the end of the duration): no run starts any
+ * more, and a VU asleep past the grace period, or not started yet, is cut
+ * now rather than at the end of the grace period.
+ */
+static void begin_stopping(struct worker *w, int64_t hard_stop_us)
+{
+    w->stopping = 1;
+    w->hard_stop_us = hard_stop_us;
+    for (uint32_t i = 0; i < w->nvus; i++)
+        if (w->vus[i].idle_until > hard_stop_us)
+            vu_cancel(w->vus[i].vu);
+}
+
+/*
  * Housekeeping, ten times a second: notices a stop asked by the supervisor
  * or the end of the duration, cancels runs past their grace period, takes
  * the web sockets' counts and closes the seconds of the per-second series.
@@ -124,13 +143,10 @@ static void on_tick(uv_timer_t *timer)
     api_ws_take_counts(w);
     record_tick(w->rec, now);
     if (!w->stopping) {
-        if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED)) {
-            w->stopping = 1;
-            w->hard_stop_us = now + (int64_t)(p->grace * 1e6);
-        } else if (!p->nhits && now >= p->deadline_mono_us) {
-            w->stopping = 1;
-            w->hard_stop_us = p->deadline_mono_us + (int64_t)(p->grace * 1e6);
-        }
+        if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
+            begin_stopping(w, now + (int64_t)(p->grace * 1e6));
+        else if (!p->nhits && now >= p->deadline_mono_us)
+            begin_stopping(w, p->deadline_mono_us + (int64_t)(p->grace * 1e6));
     }
     if (w->stopping && !w->cut && now >= w->hard_stop_us) {
         w->cut = 1;

@@ -39,6 +39,8 @@ struct worker_plan {
     double timeout;                /* seconds a request may take */
     double grace;                  /* seconds a run may go on past a stop */
     size_t max_body;               /* body bytes kept per response */
+    size_t ws_max_message;         /* largest websocket message accepted */
+    int insecure;                  /* accept any TLS certificate */
     const char *server_url;        /* --server-url, "" when none */
 };
 

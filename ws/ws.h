@@ -42,10 +42,12 @@ struct ws_msg {
 /*
  * The worker's client context on loop.  timeout_s bounds lws' own waits
  * (rounded up to seconds; each call's deadline is the precise bound);
- * max_message is the largest message accepted.  NULL when lws cannot make
- * one (the libuv event-lib plugin is missing, or memory).
+ * max_message is the largest message accepted; insecure: any server
+ * certificate is accepted.  NULL when lws cannot make one (the libuv
+ * event-lib plugin is missing, or memory).
  */
-struct ws_glue *ws_glue_create(uv_loop_t *loop, double timeout_s, size_t max_message);
+struct ws_glue *ws_glue_create(uv_loop_t *loop, double timeout_s, size_t max_message,
+                               int insecure);
 
 /*
  * Destroys the context at the worker's end, running the loop until lws has

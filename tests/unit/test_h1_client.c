@@ -185,7 +185,7 @@ static void run(struct bench *b, int port, void (*fn)(void *), int cancel_ms)
 {
     CHECK(uv_loop_init(&b->loop) == 0);
     b->sched = vu_sched_create(&b->loop, on_finished, b);
-    b->client = h1_client_create(&b->loop);
+    b->client = h1_client_create(&b->loop, 0);
     CHECK(b->sched && b->client);
     b->vu = vu_create(b->sched, 0, 64 * 1024, fn, b);
     CHECK(b->vu != NULL);

@@ -15,6 +15,13 @@ LOADS_TEST(TestSig, test_long)
     loads_get(t, "/");
 }
 
+/* A run that the default grace period (5 s) would let end: 3 s asleep. */
+LOADS_TEST(TestSig, test_within_grace)
+{
+    loads_sleep(t, 3);
+    loads_get(t, "/");
+}
+
 /* kill_workers.sh: /kill is logged with its time ($msec) as well. */
 LOADS_TEST(TestSig, test_busy)
 {
