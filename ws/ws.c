@@ -55,7 +55,7 @@ struct ws_conn {
     enum ws_state state;
     int waiting;           /* the VU waits on it */
     int failed;            /* unusable (a message too large): calls fail at once */
-    int send_close;        /* our close frame goes out at the next writable */
+    int close_code;        /* the status our close frame will carry, 0: 1000 */
     int rx_paused;         /* reading stopped: too much unreceived */
     int lws_done;          /* lws has freed the wsi (or never made one) */
     int opened;            /* the handshake completed */
@@ -187,17 +187,26 @@ static void ws_kill(struct ws_conn *c)
 }
 
 /*
- * Starts the closing handshake of an open socket with status code: the
- * close frame goes out from the writable callback.  A socket still
- * connecting is dropped.
+ * Starts the closing handshake of an open socket, from outside lws'
+ * callbacks: lws sends our close frame (1000, or the code a failure set)
+ * when the socket is writable, and closes at the server's answer.  A
+ * socket still connecting is dropped.
+ *
+ * Why a synchronous kill: lws closes politely (a close frame first) when a
+ * close reason is set and the close does not come from its own service.
+ * Returning -1 from the writable callback does come from there, and
+ * Debian's build of lws (with _DEBUG and libuv) closes such a wsi a second
+ * time at once, dropping the connection without its close frame.
  */
-static void ws_start_close(struct ws_conn *c, enum lws_close_status code)
+static void ws_start_close(struct ws_conn *c)
 {
     if (c->state == WS_OPEN && c->wsi) {
         c->state = WS_CLOSING;
-        c->send_close = 1;
-        lws_close_reason(c->wsi, code, NULL, 0);
-        lws_callback_on_writable(c->wsi);
+        lws_close_reason(c->wsi,
+                         c->close_code ? (enum lws_close_status)c->close_code
+                                       : LWS_CLOSE_STATUS_NORMAL,
+                         NULL, 0);
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
     } else if (c->state == WS_CONNECTING) {
         ws_kill(c);
     }
@@ -205,17 +214,19 @@ static void ws_start_close(struct ws_conn *c, enum lws_close_status code)
 
 /*
  * A message over the limit: the socket fails at once for the test, what
- * else comes is dropped, and the connection closes with 1009.  (Returning -1 from lws' receive callback in the middle of a
- * frame would crash lws.)
+ * else comes is dropped, and the connection will close with 1009 when the
+ * test closes it or its run ends.  (Returning -1 from lws' receive callback
+ * in the middle of a frame would crash lws; closing from inside a callback
+ * is not allowed.)
  */
 static void ws_too_large(struct ws_conn *c)
 {
     snprintf(c->why, sizeof(c->why), "message larger than %zu bytes (--ws-max-message)",
              c->g->max_message);
     c->failed = 1;
+    c->close_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
     ws_msg_free(c->rx);
     c->rx = NULL;
-    ws_start_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
     ws_wake(c);
 }
 
@@ -392,8 +403,6 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             ws_peer_close(c, in, len);
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
-        if (c->send_close)
-            return -1; /* lws sends the close frame set by lws_close_reason */
         ws_wake(c);
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -638,7 +647,7 @@ int ws_conn_close(struct ws_conn *c, int64_t deadline)
     int rc;
 
     ws_drop_data(c);
-    ws_start_close(c, LWS_CLOSE_STATUS_NORMAL);
+    ws_start_close(c);
     rc = ws_wait(c, deadline, ws_is_closed);
     if (rc < 0)
         ws_kill(c); /* no answer: drop it */
@@ -654,5 +663,5 @@ void ws_conn_release(struct ws_conn *c)
         return;
     }
     ws_drop_data(c);
-    ws_start_close(c, LWS_CLOSE_STATUS_NORMAL);
+    ws_start_close(c);
 }

@@ -7,7 +7,8 @@
  * PORT", and answers each connection's handshake properly, then, by path:
  *   /bad-opcode   sends a frame with the reserved opcode 3 and waits;
  *   /drop         reads the first message, then closes the TCP connection
- *                 without a close frame.
+ *                 without a close frame;
+ *   /big          sends one binary frame of 16 MiB + 1 bytes, then waits.
  * One connection at a time is plenty for the tests; it runs until killed.
  */
 #define _GNU_SOURCE
@@ -83,6 +84,24 @@ static void serve(int fd)
 
         if (write(fd, frame, sizeof(frame)) != (ssize_t)sizeof(frame))
             return;
+        while (read(fd, buf, sizeof(buf)) > 0)
+            ;
+    } else if (strstr(head, "GET /big ")) {
+        /* One binary frame of 16 MiB + 1 bytes, sent whole unless the
+         * client closes first. */
+        static const unsigned char frame[] = {0x82, 127, 0, 0, 0, 0, 1, 0, 0, 1};
+        size_t left = (16u << 20) + 1;
+
+        memset(buf, 'x', sizeof(buf));
+        if (write(fd, frame, sizeof(frame)) != (ssize_t)sizeof(frame))
+            return;
+        while (left) {
+            ssize_t n = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+            if (n <= 0)
+                return;
+            left -= (size_t)n;
+        }
         while (read(fd, buf, sizeof(buf)) > 0)
             ;
     } else if (strstr(head, "GET /drop ")) {
