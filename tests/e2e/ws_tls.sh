@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # wss:// through nginx (TLS, proxying the upgrade to loads-echo), with a
 # self-signed certificate made here: untrusted, the connect is an Error
-# that says so; trusted through SSL_CERT_FILE, the seed's echo works and
-# counts as over ws://.
+# that says so, unless --insecure; trusted through SSL_CERT_FILE, the
+# seed's echo works and counts as over ws://.
 source "$(dirname "$0")/../lib.sh"
 
 use_module ws_example.c
@@ -22,6 +22,12 @@ expect_status 1
 expect_out_line "Opened web sockets: 0"
 expect_out_line "Errors: 1"
 expect_out_count "WS connect wss://127.0.0.1:$port/: TLS handshake failed (certificate not trusted" 1
+
+step "untrusted, with --insecure: the echo works"
+run_loads ws_example.TestWebSocket.test_echo --server-url "https://127.0.0.1:$port" -k
+expect_status 0
+expect_out_line "Opened web sockets: 1"
+expect_out_line "Success: 1"
 
 step "trusted through SSL_CERT_FILE: -u 3 -c 2 over wss://"
 export SSL_CERT_FILE=$dir/cert.pem
