@@ -31,3 +31,14 @@ expect_eq "$(count_errors '^GET http://user@127\.0\.0\.1:1/private: .*Connection
 expect_eq "$(count_errors 'timed out.*timed out|refused.*timed out')" 0 "mixed reasons"
 expect_out_contains "GET http://user@127.0.0.1:1/private"
 expect_eq "$(cat "$OUT" summary.json | grep -c secret || true)" 0 "lines that show the password"
+
+step "NULL for a URL or a counter's name: an Error that says so, no crash"
+for case in "null_url:loads_request: no URL (NULL)" "null_counter:loads_add_counter: no counter name (NULL)" \
+    "null_ws_url:loads_ws_connect: no URL (NULL)"; do
+    run_loads "errors_cases.TestErrors.test_${case%%:*}" --server-url "$BAD_URL"
+    expect_status 1
+    expect_no_core
+    expect_out_line "Errors: 1"
+    expect_out_line "      ${case#*:}"
+    grep -q '^Crashes:' "$OUT" && fail "a worker crashed"
+done

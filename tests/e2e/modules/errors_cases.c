@@ -15,3 +15,19 @@ LOADS_TEST(TestErrors, test_timeout_then_refused)
     else
         loads_get(t, "http://user:secret@127.0.0.1:1/private");
 }
+
+/* Misuse that used to crash the worker: NULL where a string belongs. */
+LOADS_TEST(TestErrors, test_null_url)
+{
+    loads_get(t, NULL);
+}
+
+LOADS_TEST(TestErrors, test_null_counter)
+{
+    loads_incr_counter(t, NULL);
+}
+
+LOADS_TEST(TestErrors, test_null_ws_url)
+{
+    loads_ws_connect(t, NULL, NULL, NULL);
+}
