@@ -40,5 +40,5 @@ for case in "null_url:loads_request: no URL (NULL)" "null_counter:loads_add_coun
     expect_no_core
     expect_out_line "Errors: 1"
     expect_out_line "      ${case#*:}"
-    grep -q '^Crashes:' "$OUT" && fail "a worker crashed"
+    if grep -q '^Crashes:' "$OUT"; then fail "a worker crashed"; fi
 done
