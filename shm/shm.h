@@ -216,6 +216,10 @@ struct shm_url *shm_url_get(struct shm_slot *slot, const char *key, uint64_t has
 void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *test,
                    const char *text);
 
+/* Counts a message count times (a merge of another slot's table). */
+void shm_msg_add(struct shm_slot *slot, enum shm_outcome kind, const char *test,
+                 const char *text, uint64_t count);
+
 /* Adds n to the custom counter name.  Returns -ENOSPC when the table is full. */
 int shm_counter_add(struct shm_slot *slot, const char *name, int64_t n);
 
