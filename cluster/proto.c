@@ -37,7 +37,7 @@ static const struct {
     uint32_t fields;
 } types[CL_NTYPES] = {
     [CL_HELLO] = {"hello", F_HOST | F_PID | F_SW | F_STATE | F_RUN},
-    [CL_READY] = {"ready", F_RUN},
+    [CL_READY] = {"ready", F_RUN | F_COUNT},
     [CL_FAILED] = {"failed", F_RUN | F_STATUS | F_ERROR},
     [CL_STATS] = {"stats", F_RUN | F_SEQ | F_AGENTS | F_RESET | F_DELTA},
     [CL_DONE] = {"done", F_RUN | F_SEQ | F_STATUS},
@@ -53,7 +53,7 @@ static const struct {
     [CL_PURGE] = {"purge", 0},
     [CL_ACCEPTED] = {"accepted", F_RUN | F_LIST},
     [CL_REFUSED] = {"refused", F_STATUS | F_ERROR},
-    [CL_INFO] = {"info", F_RUN | F_SPEC | F_LIST | F_STARTED | F_AT | F_STATE},
+    [CL_INFO] = {"info", F_RUN | F_SPEC | F_LIST | F_STARTED | F_AT | F_STATE | F_COUNT},
     [CL_LOST] = {"lost", F_RUN | F_AGENTS | F_AT},
     [CL_END] = {"end", F_RUN | F_LIST | F_AT},
     [CL_PONG] = {"pong", F_SW | F_AGENTS},

@@ -95,7 +95,8 @@ struct cl_msg {
     char error[CL_ERROR_LEN];
     char hash[CL_HASH_LEN];
     uint64_t seq;
-    uint64_t count;                   /* purged: runs stopped */
+    uint64_t count;                   /* ready, info: planned runs (0: a duration);
+                                         purged: runs stopped */
     int64_t status;
     uint32_t agents;                  /* agents asked for / an agent's index */
     uint32_t hb_ms;                   /* heartbeat period the broker wants */
