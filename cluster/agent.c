@@ -157,6 +157,18 @@ static uint64_t planned_runs(const struct cl_spec *spec, uint32_t ntests)
     return users * hits * ntests;
 }
 
+/* Removes every "dir/" from s: the runner's user knows the files by their names. */
+static void drop_prefix(char *s, const char *dir)
+{
+    char pre[PATH_MAX + 2], *p;
+    size_t n;
+
+    snprintf(pre, sizeof(pre), "%s/", dir);
+    n = strlen(pre);
+    while ((p = strstr(s, pre)) != NULL)
+        memmove(p, p + n, strlen(p + n) + 1);
+}
+
 /*
  * The child: builds and loads the module, says so, waits for the start,
  * runs the plan as a local run does, and exits with its status.
@@ -192,6 +204,7 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     if (chdir(dir) < 0 || runner_load_tests(a->spec.test, &tests, err, sizeof(err)) < 0) {
         if (errno && !err[0])
             snprintf(err, sizeof(err), "cannot enter %s: %s", dir, strerror(errno));
+        drop_prefix(err, dir);
         runner_one_line(err);
         snprintf(buf, sizeof(buf), "E%s", err);
         write_all(3, buf, strlen(buf));
