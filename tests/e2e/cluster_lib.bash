@@ -62,9 +62,10 @@ wait_agents() {
 # agent_logs: every agent's log and the broker's, for a failure report.
 agent_logs() {
     local f
-    for f in "$BROKER_LOG" "$TMP_ROOT"/agent-*.log; do
+    for f in "${BROKER_LOG:-}" "$TMP_ROOT"/agent-*.log; do
         [[ -f $f ]] && { echo "== $f"; cat "$f"; }
     done
+    return 0
 }
 
 # load_pids_of_agent PID: the agent's child supervisor and its workers.
