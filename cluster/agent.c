@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -762,6 +763,18 @@ static void serve(struct agent *a)
     }
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path); /* what cannot be removed stays; the rest goes */
+    return 0;
+}
+
+/* Removes this agent's own folder (workdir/agent-PID) and what is in it. */
+static void remove_own_folder(const struct agent *a)
+{
+    nftw(a->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* The default work folder: $XDG_CACHE_HOME/loads/agent, or ~/.cache/loads/agent. */
 static void default_workdir(char *out, size_t len)
 {
@@ -789,7 +802,8 @@ static const char usage[] =
     "  --key NAME        this agent's key pair, NAME_secret (loads-broker --keygen)\n"
     "  --broker-key FILE the broker's public key (the file NAME of its pair)\n"
     "  --name NAME       the name it registers under (default: the host name)\n"
-    "  --work-dir DIR    where shipped tests are written and built (default\n"
+    "  --work-dir DIR    where shipped tests are written and built, in a folder\n"
+    "                    agent-PID of its own, removed when it stops (default\n"
     "                    $XDG_CACHE_HOME/loads/agent or ~/.cache/loads/agent)\n"
     "  --version, -h, --help\n";
 
@@ -838,6 +852,12 @@ int main(int argc, char **argv)
         logf_("%s", err);
         return 2;
     }
+    /* A folder of its own: agents of one machine may share the work folder. */
+    {
+        size_t n = strlen(a.workdir);
+
+        snprintf(a.workdir + n, sizeof(a.workdir) - n, "/agent-%d", (int)getpid());
+    }
     if (make_parents(a.workdir) < 0 || (mkdir(a.workdir, 0700) < 0 && errno != EEXIST)) {
         logf_("cannot make the work folder %s: %s", a.workdir, strerror(errno));
         return 2;
@@ -872,6 +892,7 @@ int main(int argc, char **argv)
         }
     }
     drop_pending(&a);
+    remove_own_folder(&a);
     cl_close(a.sock);
     cl_ctx_close();
     return 0;

@@ -81,6 +81,7 @@ load_pids_of_agent() {
 # On a failure, the broker's and agents' logs go into the test's log.
 cluster_fail_logs() {
     local rc=$?
+    set +e
     ((rc == 0)) || agent_logs
     (exit "$rc") # cleanup exits with the status it finds
     cleanup

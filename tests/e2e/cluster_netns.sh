@@ -31,10 +31,12 @@ netns_exit() {
 trap netns_exit EXIT
 
 # nsx NS CMD...: runs CMD in namespace NS.
+# exec: started in the background, the process is the command itself (its
+# pid in PIDS), not a shell above it.
 nsx() {
     local ns=$1
     shift
-    ip netns exec "$TAG-$ns" "$@"
+    exec ip netns exec "$TAG-$ns" "$@"
 }
 
 step "namespaces"
@@ -42,17 +44,17 @@ if [[ $(id -u) != 0 ]] || ! command -v ip >/dev/null || ! ip netns add "$TAG-sw"
     echo "SKIP: cannot make network namespaces here (needs root and iproute2)"
     exit 0
 fi
-nsx sw ip link add br0 type bridge || fail "cannot make a bridge"
-nsx sw ip link set br0 up
+(nsx sw ip link add br0 type bridge) || fail "cannot make a bridge"
+(nsx sw ip link set br0 up)
 for ns in b a1 a2 w r; do
     ip netns add "$TAG-$ns" || fail "cannot make namespace $TAG-$ns"
     ip link add "$TAG$ns" type veth peer name "$TAG${ns}s" || fail "cannot make a veth pair"
     ip link set "$TAG$ns" netns "$TAG-$ns"
     ip link set "$TAG${ns}s" netns "$TAG-sw"
-    nsx sw ip link set "$TAG${ns}s" master br0 up
-    nsx "$ns" ip addr add "${ADDR[$ns]}/24" dev "$TAG$ns"
-    nsx "$ns" ip link set "$TAG$ns" up
-    nsx "$ns" ip link set lo up
+    (nsx sw ip link set "$TAG${ns}s" master br0 up)
+    (nsx "$ns" ip addr add "${ADDR[$ns]}/24" dev "$TAG$ns")
+    (nsx "$ns" ip link set "$TAG$ns" up)
+    (nsx "$ns" ip link set lo up)
 done
 echo "  namespaces $TAG-{${NSS[*]}}, subnet $NET.0/24"
 
@@ -103,8 +105,8 @@ step "the run, from the runner's namespace"
 use_module example.c
 LAST_RUN="loads-runner (in $TAG-r) example.TestWebSite.test_something -u 2 -c 5 --agents 2"
 STATUS=0
-nsx r "$BUILD/loads-runner" example.TestWebSite.test_something --server-url "$URL" -u 2 -c 5 \
-    --agents 2 --broker "$BROKER" "${RK[@]}" </dev/null >"$OUT" 2>"$ERR" || STATUS=$?
+(nsx r "$BUILD/loads-runner" example.TestWebSite.test_something --server-url "$URL" -u 2 -c 5 \
+    --agents 2 --broker "$BROKER" "${RK[@]}") </dev/null >"$OUT" 2>"$ERR" || STATUS=$?
 expect_status 0
 expect_out_line "Hits: 20"
 expect_out_contains "Agents: 2 (0 lost)"
