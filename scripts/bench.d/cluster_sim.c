@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     struct cl_keys keys = {0};
     char err[512];
     uint64_t sent_bytes = 0, sent_msgs = 0, recv_bytes = 0;
-    int64_t t0_ms = 0, t1_ms = 0, c0 = 0, c1 = 0, start_ms = 0;
+    int64_t t0_ms = 0, t1_ms = 0, c0 = 0, c1 = 0, start_ms = 0, next_hb_ms = 0;
     int started = 0, ended = 0;
     static struct shm_delta templates[8];   /* seconds of a busy agent, reused */
 
@@ -222,6 +222,13 @@ int main(int argc, char **argv)
         for (int r = 0; r < nruns; r++) {
             zmq_msg_t msg;
 
+            if (now >= next_hb_ms) {
+                struct cl_msg hb = {.type = CL_HB};
+
+                snprintf(hb.state, sizeof(hb.state), "watching");
+                cl_send(runners[r], NULL, &hb);
+            }
+
             zmq_msg_init(&msg);
             while (zmq_msg_recv(&msg, runners[r], ZMQ_DONTWAIT) >= 0) {
                 struct cl_msg m;
@@ -236,6 +243,8 @@ int main(int argc, char **argv)
             }
             zmq_msg_close(&msg);
         }
+        if (now >= next_hb_ms)
+            next_hb_ms = now + 1000;
         if (started && !t0_ms && now - start_ms >= WARMUP_S * 1000) {
             t0_ms = now;
             c0 = broker_cpu_ticks(bpid);

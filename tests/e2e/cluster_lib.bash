@@ -16,7 +16,7 @@ start_broker() {
     BROKER_PID=$!
     PIDS+=("$BROKER_PID")
     for ((i = 0; i < 50; i++)); do
-        grep -q "listening on $BROKER" "$BROKER_LOG" && {
+        grep -qs "listening on $BROKER" "$BROKER_LOG" && {
             echo "loads-broker: $BROKER (pid $BROKER_PID)"
             return 0
         }
