@@ -202,9 +202,10 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
         close(fd);
     }
     unsetenv("LOADS_PATH");
-    if (chdir(dir) < 0 || runner_load_tests(a->spec.test, &tests, err, sizeof(err)) < 0) {
-        if (errno && !err[0])
-            snprintf(err, sizeof(err), "cannot enter %s: %s", dir, strerror(errno));
+    err[0] = '\0';
+    if (chdir(dir) < 0)
+        snprintf(err, sizeof(err), "cannot enter %s: %s", dir, strerror(errno));
+    if (err[0] || runner_load_tests(a->spec.test, &tests, err, sizeof(err)) < 0) {
         drop_prefix(err, dir);
         runner_one_line(err);
         snprintf(buf, sizeof(buf), "E%s", err);

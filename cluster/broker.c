@@ -442,7 +442,7 @@ static void on_submit(struct broker *b, const struct cl_id *from, struct cl_msg 
         send_to(b, &a->id, &run_msg);
         k++;
     }
-    ok.list = calloc(r->nagents, sizeof(*ok.list));
+    ok.list = calloc(r->nagents + 1, sizeof(*ok.list));
     snprintf(ok.run, sizeof(ok.run), "%s", r->id);
     if (ok.list) {
         fill_list(r, ok.list);
