@@ -832,8 +832,14 @@ static void serve(struct broker *b)
         int64_t wait = next_tick - cl_now_ms();
 
         zmq_poll(items, b->zap ? 2 : 1, wait > 0 ? (long)wait : 0);
-        if (b->zap)
+        if (b->zap) {
+            int n = cl_bind_failures(b->sock);
+
             cl_zap_handle(b->zap);
+            if (n)
+                logf_("refused %d client%s that failed the CURVE handshake (no keys, or "
+                      "not this broker's public key)", n, n == 1 ? "" : "s");
+        }
         for (int n = 0; n < 10000; n++) {
             struct cl_msg m;
             struct cl_id from;

@@ -125,6 +125,42 @@ int cl_endpoint_local(const char *e)
     return 0;
 }
 
+/* Sockets' monitors, kept by socket in a small table. */
+#define MONITORS 8
+static struct {
+    void *sock, *mon;
+} monitors[MONITORS];
+
+static void *monitor_of(void *sock)
+{
+    for (int i = 0; i < MONITORS; i++)
+        if (monitors[i].sock == sock)
+            return monitors[i].mon;
+    return NULL;
+}
+
+/* Watches sock's events (a table of MONITORS; past it, none). */
+static void add_monitor(void *s, int events)
+{
+    char addr[64];
+    void *mon;
+    int slot = -1;
+
+    for (int i = 0; i < MONITORS && slot < 0; i++)
+        if (!monitors[i].sock)
+            slot = i;
+    snprintf(addr, sizeof(addr), "inproc://loads-monitor-%p", s);
+    if (slot < 0 || zmq_socket_monitor(s, addr, events) < 0)
+        return;
+    mon = zmq_socket(cl_ctx(), ZMQ_PAIR);
+    if (mon && zmq_connect(mon, addr) == 0) {
+        monitors[slot].sock = s;
+        monitors[slot].mon = mon;
+    } else if (mon) {
+        zmq_close(mon);
+    }
+}
+
 /* Options every socket of ours gets. */
 static void common_options(void *s)
 {
@@ -167,20 +203,36 @@ void *cl_bind(const char *endpoint, const struct cl_keys *k, char *err, size_t e
         zmq_close(s);
         return NULL;
     }
+    if (k->have)
+        add_monitor(s, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     return s;
 }
 
-/* A client socket's monitor, kept by address in a small table. */
-#define MONITORS 8
-static struct {
-    void *sock, *mon;
-} monitors[MONITORS];
+int cl_bind_failures(void *sock)
+{
+    void *mon = monitor_of(sock);
+    int n = 0;
+
+    while (mon) {
+        zmq_msg_t ev, addr;
+
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            break;
+        }
+        zmq_msg_close(&ev);
+        zmq_msg_init(&addr);
+        zmq_msg_recv(&addr, mon, ZMQ_DONTWAIT);
+        zmq_msg_close(&addr);
+        n++;
+    }
+    return n;
+}
 
 void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_t errlen)
 {
-    char addr[64];
     void *s = zmq_socket(cl_ctx(), ZMQ_DEALER);
-    int slot = -1;
 
     if (!s) {
         snprintf(err, errlen, "cannot make a socket: %s", zmq_strerror(zmq_errno()));
@@ -192,22 +244,8 @@ void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_
         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->public_txt, 40);
         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->secret_txt, 40);
     }
-    for (int i = 0; i < MONITORS && slot < 0; i++)
-        if (!monitors[i].sock)
-            slot = i;
-    snprintf(addr, sizeof(addr), "inproc://loads-monitor-%p", s);
-    if (slot >= 0 && zmq_socket_monitor(s, addr, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                                                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED) == 0) {
-        void *mon = zmq_socket(cl_ctx(), ZMQ_PAIR);
-
-        if (mon && zmq_connect(mon, addr) == 0) {
-            monitors[slot].sock = s;
-            monitors[slot].mon = mon;
-        } else if (mon) {
-            zmq_close(mon);
-        }
-    }
+    add_monitor(s, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                       ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     if (zmq_connect(s, endpoint) < 0) {
         snprintf(err, errlen, "cannot connect to %s: %s", endpoint, zmq_strerror(zmq_errno()));
         cl_close(s);
@@ -231,12 +269,9 @@ void cl_close(void *sock)
 
 int cl_auth_failure(void *sock, char *err, size_t errlen)
 {
-    void *mon = NULL;
+    void *mon = monitor_of(sock);
     int rc = 0;
 
-    for (int i = 0; i < MONITORS; i++)
-        if (monitors[i].sock == sock)
-            mon = monitors[i].mon;
     if (!mon)
         return 0;
     for (;;) {

@@ -69,6 +69,13 @@ void *cl_bind(const char *endpoint, const struct cl_keys *k, char *err, size_t e
  */
 void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_t errlen);
 
+/*
+ * The broker's view of its handshakes: how many clients failed the CURVE
+ * handshake (no keys, or not the broker's public key) since the last
+ * call.  Those never reach the allow list, so ZAP cannot log them.
+ */
+int cl_bind_failures(void *sock);
+
 /* Closes a socket from cl_bind or cl_connect (and its monitor).  Safe on NULL. */
 void cl_close(void *sock);
 

@@ -41,6 +41,24 @@ diff <(jq -S 'del(.started)' "$TMP_ROOT/first.json") \
 expect_eq "$(jq -r .started "$TMP_ROOT/first.json")" "$(jq -r .started "$TMP_ROOT/second.json")" \
     "start time"
 
+step "--purge-broker stops a detached run"
+run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 2 -d 60s --agents 2 \
+    --broker "$BROKER" --detach
+expect_status 0
+LONG=$(head -n 1 "$OUT")
+run_loads --check-cluster --broker "$BROKER"
+expect_out_count " running " 3 # 2 agents, 1 run
+run_loads --purge-broker --broker "$BROKER"
+expect_status 0
+expect_out_line "broker $BROKER: stopping 1 run"
+t0=$(now)
+run_loads --attach "$LONG" --broker "$BROKER" --output json
+expect_status 0
+took=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+expect_num "$took" "<" 10 "seconds until the purged run ended"
+expect_eq "$(jq '[.agents[] | select(.state == "done")] | length' "$OUT")" 2 "agents done"
+wait_agents 2
+
 step "an unknown run"
 run_loads --attach 00000000deadbeef --broker "$BROKER"
 expect_usage_error

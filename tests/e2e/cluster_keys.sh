@@ -68,4 +68,6 @@ step "a runner without keys"
 run_loads --ping-broker --broker "$BROKER"
 expect_usage_error
 expect_err_contains "$BROKER: "
+grep -q "failed the CURVE handshake (no keys, or not this broker's public key)" "$BROKER_LOG" ||
+    fail "the broker did not log the keyless runner"
 echo "  stderr: $(cat "$ERR")"
