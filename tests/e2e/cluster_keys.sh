@@ -68,6 +68,12 @@ step "a runner without keys"
 run_loads --ping-broker --broker "$BROKER"
 expect_usage_error
 expect_err_contains "$BROKER: "
+# The broker notices on its next round (within a heartbeat period).
+for ((i = 0; i < 30; i++)); do
+    grep -q "failed the CURVE handshake (no keys, or not this broker's public key)" \
+        "$BROKER_LOG" && break
+    sleep 0.1
+done
 grep -q "failed the CURVE handshake (no keys, or not this broker's public key)" "$BROKER_LOG" ||
     fail "the broker did not log the keyless runner"
 echo "  stderr: $(cat "$ERR")"
