@@ -34,7 +34,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "cluster/net.h"
 #include "runner/runner.h"
@@ -741,12 +740,11 @@ static void serve(struct agent *a)
     send_hello(a);
     a->hb_ms = cl_now_ms() + CL_HB_MS;
     while (!stop_signal) {
-        zmq_pollitem_t item = {a->sock, 0, ZMQ_POLLIN, 0};
         struct cl_msg m;
         char err[256];
         int rc;
 
-        zmq_poll(&item, 1, 100);
+        cl_poll(&a->sock, 1, 100);
         while ((rc = cl_recv(a->sock, NULL, &m, err, sizeof(err))) != -EAGAIN) {
             if (rc == -EPROTO) {
                 logf_("dropped a message from the broker: %s", err);

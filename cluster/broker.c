@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "cluster/net.h"
 
@@ -827,11 +826,10 @@ static void serve(struct broker *b)
     int64_t next_tick = cl_now_ms() + CL_HB_MS;
 
     while (!stop_signal) {
-        zmq_pollitem_t items[2] = {{b->sock, 0, ZMQ_POLLIN, 0},
-                                   {b->zap ? cl_zap_socket(b->zap) : NULL, 0, ZMQ_POLLIN, 0}};
+        void *socks[2] = {b->sock, b->zap ? cl_zap_socket(b->zap) : NULL};
         int64_t wait = next_tick - cl_now_ms();
 
-        zmq_poll(items, b->zap ? 2 : 1, wait > 0 ? (long)wait : 0);
+        cl_poll(socks, 2, wait > 0 ? (long)wait : 0);
         if (b->zap) {
             int n = cl_bind_failures(b->sock);
 

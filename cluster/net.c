@@ -31,6 +31,18 @@ void cl_ctx_close(void)
     ctx = NULL;
 }
 
+int cl_poll(void *const *socks, int n, long ms)
+{
+    zmq_pollitem_t items[4];
+    int k = 0, rc;
+
+    for (int i = 0; i < n && k < 4; i++)
+        if (socks[i])
+            items[k++] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+    rc = zmq_poll(items, k, ms);
+    return rc < 0 ? -zmq_errno() : rc;
+}
+
 int64_t cl_now_ms(void)
 {
     struct timespec ts;

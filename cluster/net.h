@@ -123,6 +123,13 @@ int cl_zap_handle(struct cl_zap *z);
 
 void cl_zap_close(struct cl_zap *z);
 
+/*
+ * Waits up to ms milliseconds until one of the n sockets (NULLs skipped)
+ * has a message.  Returns how many have, 0 on the timeout, or -errno
+ * (-EINTR for a signal).
+ */
+int cl_poll(void *const *socks, int n, long ms);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t cl_now_ms(void);
 

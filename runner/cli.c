@@ -71,7 +71,8 @@ static const char usage[] =
     "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
     "2 bad usage or setup (the reason is printed on stderr).  A stopped run\n"
     "counts the runs that ended.  With --attach, the watched run's status, or 0\n"
-    "when detached before its end.\n";
+    "when detached before its end.  With --agents, 1 also when an agent was\n"
+    "lost or the broker went silent.\n";
 
 enum {
     OPT_SERVER_URL = 256,

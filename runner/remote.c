@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "cluster/net.h"
 #include "runner/runner.h"
@@ -253,7 +252,6 @@ static int wait_message(struct remote *r, struct cl_msg *m, int64_t ms, char *er
     int64_t until = cl_now_ms() + ms;
 
     for (;;) {
-        zmq_pollitem_t item = {r->sock, 0, ZMQ_POLLIN, 0};
         int rc = cl_recv(r->sock, NULL, m, err, errlen);
 
         if (rc == 0) {
@@ -271,7 +269,7 @@ static int wait_message(struct remote *r, struct cl_msg *m, int64_t ms, char *er
             return -EINTR;
         if (cl_now_ms() >= until)
             return -ETIMEDOUT;
-        zmq_poll(&item, 1, POLL_MS);
+        cl_poll(&r->sock, 1, POLL_MS);
     }
 }
 
@@ -605,10 +603,9 @@ static int follow(struct remote *r, int attached)
     r->plain = !r->dash && !r->o->quiet && isatty(2) && !isatty(1);
     r->heard_ms = cl_now_ms();
     while (!r->ended) {
-        zmq_pollitem_t item = {r->sock, 0, ZMQ_POLLIN, 0};
         int64_t now;
 
-        zmq_poll(&item, 1, POLL_MS);
+        cl_poll(&r->sock, 1, POLL_MS);
         drain(r);
         now = cl_now_ms();
         if (now >= next_hb) {
