@@ -318,7 +318,9 @@ static void on_run(struct agent *a, struct cl_msg *m)
     int sp[2], gp[2];
 
     if (a->state != ST_IDLE) {
-        send_failed(a, m->run, 2, "this agent is busy with another run");
+        /* The broker sends a run again when a heartbeat says it was missed. */
+        if (strcmp(m->run, a->run) != 0)
+            send_failed(a, m->run, 2, "this agent is busy with another run");
         return;
     }
     cl_files_hash(m->files, m->nfiles, hash);
@@ -727,9 +729,12 @@ static void tick(struct agent *a)
             a->next_delta_ms = now + TICK_MS;
         }
     }
-    if (a->nq && now - a->q[0].sent_ms > RESEND_MS && !a->dropped)
+    if (a->nq && now - a->q[0].sent_ms > RESEND_MS && !a->dropped) {
+        logf_("run %s: sending %u unacknowledged delta%s again (from %llu)", a->run, a->nq,
+              a->nq == 1 ? "" : "s", (unsigned long long)a->q[0].seq);
         for (uint32_t k = 0; k < a->nq; k++)
             send_pending(a, &a->q[k]);
+    }
     check_finished(a);
     escalate_stop(a);
 }
@@ -861,7 +866,23 @@ int main(int argc, char **argv)
         logf_("cannot make the work folder %s: %s", a.workdir, strerror(errno));
         return 2;
     }
-    a.sock = cl_connect(a.endpoint, &a.keys, err, sizeof(err));
+    /* One routing id for the agent's life: after a cut connection the
+     * broker reaches it again under the same id.  Random, so that a
+     * stranger cannot guess it; never starting with a 0 byte (ZeroMQ's
+     * own ids do). */
+    {
+        char id[CL_HOST_LEN + 64];
+        unsigned char rnd[8] = {0};
+        FILE *f = fopen("/dev/urandom", "rb");
+
+        if (!f || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd))
+            snprintf((char *)rnd, sizeof(rnd), "%07x", (unsigned)cl_now_ms());
+        if (f)
+            fclose(f);
+        snprintf(id, sizeof(id), "agent/%.64s/%d/%02x%02x%02x%02x%02x%02x%02x%02x", a.host,
+                 (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        a.sock = cl_connect(a.endpoint, &a.keys, id, err, sizeof(err));
+    }
     if (!a.sock) {
         logf_("%s", err);
         cl_ctx_close();

@@ -80,6 +80,9 @@ struct run {
     int64_t started_ms;         /* monotonic, at the barrier */
     double elapsed;             /* once done */
     int detach;                 /* the run outlives its runner */
+    uint8_t *run_buf;           /* the encoded run message, until the start */
+    size_t run_len;
+    int64_t sent_ms;            /* when run (or start) was last sent */
     struct watcher watchers[MAX_WATCHERS];
     uint32_t nwatchers;
     int64_t ended_ms;
@@ -174,6 +177,7 @@ static struct run *find_run(struct broker *b, const char *id)
 
 static void free_run(struct run *r)
 {
+    free(r->run_buf);
     if (r->seg.hdr)
         munmap(r->seg.hdr, r->seg.size);
     free(r->ra);
@@ -306,6 +310,9 @@ static void start_run(struct broker *b, struct run *r)
     snprintf(m.run, sizeof(m.run), "%s", r->id);
     r->state = RUN_RUNNING;
     r->started_ms = cl_now_ms();
+    r->sent_ms = r->started_ms;
+    free(r->run_buf);
+    r->run_buf = NULL;
     r->started_us = shm_now_us();
     r->seg.hdr->started_us = r->started_us;
     r->seg.hdr->started_mono_us = shm_mono_us();
@@ -425,6 +432,11 @@ static void on_submit(struct broker *b, const struct cl_id *from, struct cl_msg 
     run_msg.nfiles = m->nfiles;
     snprintf(run_msg.hash, sizeof(run_msg.hash), "%s", hash);
     snprintf(run_msg.run, sizeof(run_msg.run), "%s", r->id);
+    if (cl_encode(&run_msg, &r->run_buf, &r->run_len) < 0) {
+        /* Nothing was sent: the run is given up at once. */
+        r->run_buf = NULL;
+    }
+    r->sent_ms = cl_now_ms();
     for (struct agent *a = b->agents; a && k < r->nagents; a = a->next) {
         struct run_agent *ra = &r->ra[k];
 
@@ -438,7 +450,8 @@ static void on_submit(struct broker *b, const struct cl_id *from, struct cl_msg 
         ra->pid = a->pid;
         ra->state = RA_BUILDING;
         shm_slot(&r->seg, k)->pid = (int32_t)a->pid;
-        send_to(b, &a->id, &run_msg);
+        if (r->run_buf)
+            cl_send_raw(b->sock, &a->id, r->run_buf, r->run_len);
         k++;
     }
     ok.list = calloc(r->nagents + 1, sizeof(*ok.list));
@@ -661,6 +674,34 @@ static void agent_done(struct broker *b, struct agent *a)
     check_run_end(b, r);
 }
 
+/*
+ * An agent's heartbeat shows that it missed the run or the start (its
+ * connection was cut meanwhile): they are sent again, two seconds after
+ * the last time at the soonest.
+ */
+static void catch_up(struct broker *b, struct agent *a, const struct cl_msg *hb)
+{
+    struct run *r = a->run;
+    int64_t now = cl_now_ms();
+
+    if (now - r->sent_ms < 2000)
+        return;
+    if (a->state == AG_BUILDING && strcmp(hb->state, "idle") == 0 && r->run_buf) {
+        logf_("run %s: sending the run to agent %s:%lld again", r->id, a->host,
+              (long long)a->pid);
+        cl_send_raw(b->sock, &a->id, r->run_buf, r->run_len);
+        r->sent_ms = now;
+    } else if (a->state == AG_RUNNING && strcmp(hb->state, "ready") == 0) {
+        struct cl_msg m = {.type = CL_START};
+
+        logf_("run %s: sending the start to agent %s:%lld again", r->id, a->host,
+              (long long)a->pid);
+        snprintf(m.run, sizeof(m.run), "%s", r->id);
+        send_to(b, &a->id, &m);
+        r->sent_ms = now;
+    }
+}
+
 static void on_agent(struct broker *b, const struct cl_id *from, struct cl_msg *m)
 {
     struct agent *a = find_agent(b, from);
@@ -690,6 +731,8 @@ static void on_agent(struct broker *b, const struct cl_id *from, struct cl_msg *
     case CL_HB:
         if (m->run[0] && (!r || strcmp(m->run, r->id) != 0))
             stop_agent(b, a, m->run, 1);
+        else if (r)
+            catch_up(b, a, m);
         break;
     case CL_READY:
         if (r->ra[a->index].state == RA_BUILDING) {
@@ -816,6 +859,15 @@ static void tick(struct broker *b)
     }
 }
 
+static int is_watcher(struct broker *b, const struct cl_id *id)
+{
+    for (struct run *r = b->runs; r; r = r->next)
+        for (uint32_t i = 0; i < r->nwatchers; i++)
+            if (same_id(&r->watchers[i].id, id))
+                return 1;
+    return 0;
+}
+
 static int is_agent_type(enum cl_type t)
 {
     return t == CL_HELLO || t == CL_READY || t == CL_FAILED || t == CL_STATS || t == CL_DONE;
@@ -854,6 +906,8 @@ static void serve(struct broker *b)
                 break;
             if (is_agent_type(m.type) || (m.type == CL_HB && find_agent(b, &from)))
                 on_agent(b, &from, &m);
+            else if (m.type == CL_HB && !is_watcher(b, &from))
+                on_agent(b, &from, &m); /* an agent this broker does not know: who */
             else
                 on_runner(b, &from, &m);
             cl_msg_free(&m);

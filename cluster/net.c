@@ -242,7 +242,8 @@ int cl_bind_failures(void *sock)
     return n;
 }
 
-void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_t errlen)
+void *cl_connect(const char *endpoint, const struct cl_keys *k, const char *id, char *err,
+                 size_t errlen)
 {
     void *s = zmq_socket(cl_ctx(), ZMQ_DEALER);
 
@@ -251,6 +252,8 @@ void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_
         return NULL;
     }
     common_options(s);
+    if (id)
+        zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id));
     if (k->have) {
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, k->server_txt, 40);
         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->public_txt, 40);

@@ -64,10 +64,13 @@ void *cl_bind(const char *endpoint, const struct cl_keys *k, char *err, size_t e
 
 /*
  * A client's DEALER socket connected to endpoint, with CURVE when k->have,
- * and a monitor that cl_auth_failure reads.  Returns the socket or NULL
- * with a reason in err.
+ * and a monitor that cl_auth_failure reads.  id, when not NULL, is the
+ * socket's routing id, kept across reconnections (the broker reaches an
+ * agent by it after its connection was cut); NULL lets the broker pick
+ * one per connection.  Returns the socket or NULL with a reason in err.
  */
-void *cl_connect(const char *endpoint, const struct cl_keys *k, char *err, size_t errlen);
+void *cl_connect(const char *endpoint, const struct cl_keys *k, const char *id, char *err,
+                 size_t errlen);
 
 /*
  * The broker's view of its handshakes: how many clients failed the CURVE

@@ -238,7 +238,7 @@ static int open_broker(struct remote *r, char *err, size_t errlen)
     }
     if (o->key[0] && cl_keys_load(&r->keys, o->key, o->broker_key, err, errlen) < 0)
         return -EINVAL;
-    r->sock = cl_connect(r->endpoint, &r->keys, err, errlen);
+    r->sock = cl_connect(r->endpoint, &r->keys, NULL, err, errlen);
     return r->sock ? 0 : -EINVAL;
 }
 
@@ -258,6 +258,8 @@ static int wait_message(struct remote *r, struct cl_msg *m, int64_t ms, char *er
             r->heard_ms = cl_now_ms();
             if (m->type != CL_HB)
                 return 0;
+            /* The broker is there: a long build is worth waiting for. */
+            until = r->heard_ms + ms;
             cl_msg_free(m);
             continue;
         }

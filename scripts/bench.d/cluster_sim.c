@@ -146,7 +146,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nagents; i++) {
         struct cl_msg m = {.type = CL_HELLO, .pid = 1000000 + i};
 
-        ag[i].sock = cl_connect(ep, &keys, err, sizeof(err));
+        ag[i].sock = cl_connect(ep, &keys, NULL, err, sizeof(err));
         if (!ag[i].sock) {
             fprintf(stderr, "cluster_sim: %s\n", err);
             return 1;
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
         static const uint8_t src[] = "/* simulated */\n";
         struct cl_msg m = {.type = CL_SUBMIT, .agents = (uint32_t)(nagents / nruns)};
 
-        runners[r] = cl_connect(ep, &keys, err, sizeof(err));
+        runners[r] = cl_connect(ep, &keys, NULL, err, sizeof(err));
         snprintf(m.spec.test, sizeof(m.spec.test), "sim.Sim.test");
         m.spec.users[0] = 50;
         m.spec.nusers = 1;
