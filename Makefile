@@ -22,7 +22,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
            -DLOADS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
-LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -ldl -lm -lpthread -lrt
+LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -lzmq -lczmq -lmsgpackc \
+           -ldl -lm -lpthread -lrt
 
 ifeq ($(V),1)
 Q :=
@@ -31,16 +32,21 @@ Q := @
 endif
 
 # Everything but the programs' main files goes into every program.
+# cluster/broker.c and cluster/agent.c are the main files of loads-broker
+# and loads-agent.
+CLUSTER_MAINS := cluster/broker.c cluster/agent.c
 CORE_SRCS   := $(sort $(wildcard base/*.c http/*.c ws/*.c shm/*.c worker/*.c tui/*.c)) \
+               $(filter-out $(CLUSTER_MAINS),$(sort $(wildcard cluster/*.c))) \
                $(filter-out runner/main.c,$(sort $(wildcard runner/*.c)))
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJS   := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 DEPS        := $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/runner/main.d \
-               $(BUILD)/examples/echo_server.d
+               $(BUILD)/examples/echo_server.d $(CLUSTER_MAINS:%.c=$(BUILD)/%.d)
 
 .PHONY: all deps deps-check demo test asan fuzz install uninstall clean format lint bench
-all: deps-check $(BUILD)/loads-runner $(BUILD)/loads-echo $(BUILD)/unit-tests
+all: deps-check $(BUILD)/loads-runner $(BUILD)/loads-echo $(BUILD)/unit-tests \
+     $(BUILD)/loads-broker $(BUILD)/loads-agent
 
 # deps-check is cheap when everything is there; `make deps` forces it.
 deps-check:
@@ -58,6 +64,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/loads-runner: $(BUILD)/runner/main.o $(CORE_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+
+# The agent loads test modules too, so it exports the API as the runner does.
+$(BUILD)/loads-agent: $(BUILD)/cluster/agent.o $(CORE_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS)
+
+$(BUILD)/loads-broker: $(BUILD)/cluster/broker.o $(CORE_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/loads-echo: $(BUILD)/examples/echo_server.o
 	@$(if $(Q),echo "  LD      $@")
@@ -89,7 +104,9 @@ FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/http/url.o \
-                $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o
+                $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o \
+                $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
+                $(FUZZ_BUILD)/shm/hist.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -102,30 +119,32 @@ $(FUZZ_BUILD)/%.o: %.c
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -ldl -lrt -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -lmsgpackc -ldl -lrt -lm
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/loads-runner $(DESTDIR)$(PREFIX)/bin/loads-runner
+	install -m 755 $(BUILD)/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-broker
+	install -m 755 $(BUILD)/loads-agent $(DESTDIR)$(PREFIX)/bin/loads-agent
 	install -m 644 include/loads.h $(DESTDIR)$(PREFIX)/include/loads.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  scripts/loads.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/loads-runner $(DESTDIR)$(PREFIX)/include/loads.h \
+	  $(DESTDIR)$(PREFIX)/bin/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-agent \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
 
 format:
 	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \
-	  worker/*.[ch] shm/*.[ch] \
-	  tui/*.[ch] examples/*.c tests/unit/*.[ch]
+	  worker/*.[ch] shm/*.[ch] tui/*.[ch] cluster/*.[ch] examples/*.c tests/unit/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
-	  runner base http ws worker shm tui examples
-	clang-tidy --quiet $(CORE_SRCS) runner/main.c -- $(filter-out -Wno-format-truncation,$(CFLAGS))
+	  runner base http ws worker shm tui cluster examples
+	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 
 bench: all
 	scripts/bench

@@ -19,6 +19,8 @@
 static const char usage[] =
     "Usage: loads-runner TEST [options]\n"
     "       loads-runner --attach [PID]\n"
+    "       loads-runner TEST --agents N [--broker E] [options]\n"
+    "       loads-runner --attach RUN_ID --broker E\n"
     "\n"
     "Runs TEST, a dotted name: module.Suite.test (one test) or module.Suite\n"
     "(every test of the suite).  The module is module.so, or module.c compiled\n"
@@ -53,13 +55,29 @@ static const char usage[] =
     "      --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
     "\n"
+    "A cluster (loads-broker and loads-agent; see README, Running a cluster):\n"
+    "      --agents N       run the test on N idle agents of the broker, each the\n"
+    "                       whole plan; the module's source is sent to them\n"
+    "      --broker E       the broker's endpoint (default tcp://127.0.0.1:7780)\n"
+    "      --include-file F also send file F (a header or data the test reads);\n"
+    "                       files the module includes with \"...\" go anyway\n"
+    "      --detach         start the run on the agents, print its id and exit\n"
+    "      --attach RUN_ID  with --broker: watch that run, or print its summary\n"
+    "                       when it has ended\n"
+    "      --ping-broker    say whether the broker answers, and how many agents\n"
+    "      --check-cluster  list the agents (host, pid, version, state, run) and runs\n"
+    "      --purge-broker   stop every run of the broker\n"
+    "      --key NAME       this runner's key pair (NAME_secret; loads-broker --keygen)\n"
+    "      --broker-key F   the broker's public key file\n"
+    "\n"
     "On a terminal a dashboard shows the run live: q or Ctrl-C stops it (running\n"
     "tests get the grace period; press again to kill them), ? lists the keys.\n"
     "\n"
     "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
     "2 bad usage or setup (the reason is printed on stderr).  A stopped run\n"
     "counts the runs that ended.  With --attach, the watched run's status, or 0\n"
-    "when detached before its end.\n";
+    "when detached before its end.  With --agents, 1 also when an agent was\n"
+    "lost or the broker went silent.\n";
 
 enum {
     OPT_SERVER_URL = 256,
@@ -74,6 +92,15 @@ enum {
     OPT_JSON,
     OPT_ATTACH,
     OPT_VERSION,
+    OPT_AGENTS,
+    OPT_BROKER,
+    OPT_DETACH,
+    OPT_PING_BROKER,
+    OPT_CHECK_CLUSTER,
+    OPT_PURGE_BROKER,
+    OPT_INCLUDE_FILE,
+    OPT_KEY,
+    OPT_BROKER_KEY,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +123,15 @@ static const struct option long_options[] = {
     {"json", required_argument, NULL, OPT_JSON},
     {"attach", optional_argument, NULL, OPT_ATTACH},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"agents", required_argument, NULL, OPT_AGENTS},
+    {"broker", required_argument, NULL, OPT_BROKER},
+    {"detach", no_argument, NULL, OPT_DETACH},
+    {"ping-broker", no_argument, NULL, OPT_PING_BROKER},
+    {"check-cluster", no_argument, NULL, OPT_CHECK_CLUSTER},
+    {"purge-broker", no_argument, NULL, OPT_PURGE_BROKER},
+    {"include-file", required_argument, NULL, OPT_INCLUDE_FILE},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"broker-key", required_argument, NULL, OPT_BROKER_KEY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -370,10 +406,69 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
     case OPT_JSON:
         snprintf(o->json_file, sizeof(o->json_file), "%s", v);
         return 0;
+    case OPT_AGENTS:
+        if (parse_uint(v, 1, SHM_MAX_WORKERS, &n) == 0) {
+            o->agents = (uint32_t)n;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --agents '%s': use a number from 1 to %d", v,
+                 SHM_MAX_WORKERS);
+        return -EINVAL;
+    case OPT_BROKER:
+        if (strncmp(v, "tcp://", 6) != 0 && strncmp(v, "ipc://", 6) != 0) {
+            snprintf(err, errlen, "invalid --broker '%s': use tcp://HOST:PORT or "
+                                  "ipc://PATH", v);
+            return -EINVAL;
+        }
+        if (strlen(v) >= sizeof(o->broker)) {
+            snprintf(err, errlen, "invalid --broker: longer than %zu characters",
+                     sizeof(o->broker) - 1);
+            return -EINVAL;
+        }
+        snprintf(o->broker, sizeof(o->broker), "%s", v);
+        o->broker_given = 1;
+        return 0;
+    case OPT_DETACH:
+        o->detach = 1;
+        return 0;
+    case OPT_PING_BROKER:
+    case OPT_CHECK_CLUSTER:
+    case OPT_PURGE_BROKER:
+        if (o->broker_cmd) {
+            snprintf(err, errlen, "--ping-broker, --check-cluster and --purge-broker "
+                                  "exclude each other: give one");
+            return -EINVAL;
+        }
+        o->broker_cmd = id == OPT_PING_BROKER    ? RUNNER_BROKER_PING
+                        : id == OPT_CHECK_CLUSTER ? RUNNER_BROKER_CHECK
+                                                  : RUNNER_BROKER_PURGE;
+        return 0;
+    case OPT_INCLUDE_FILE:
+        if (o->ninclude_files == sizeof(o->include_files) / sizeof(o->include_files[0])) {
+            snprintf(err, errlen, "too many --include-file: at most %zu",
+                     sizeof(o->include_files) / sizeof(o->include_files[0]));
+            return -EINVAL;
+        }
+        /* Config values live in a buffer that is reused: keep a copy. */
+        o->include_files[o->ninclude_files] = strdup(v);
+        if (!o->include_files[o->ninclude_files]) {
+            snprintf(err, errlen, "out of memory");
+            return -EINVAL;
+        }
+        o->ninclude_files++;
+        return 0;
+    case OPT_KEY:
+    case OPT_BROKER_KEY:
+        snprintf(id == OPT_KEY ? o->key : o->broker_key, sizeof(o->key), "%s", v);
+        return 0;
     case OPT_ATTACH:
         o->attach = 1;
+        if (*v && strlen(v) < sizeof(o->attach_run))
+            snprintf(o->attach_run, sizeof(o->attach_run), "%s", v);
         if (!*v || parse_pid(v, &o->attach_pid) == 0)
             return 0;
+        if (o->attach_run[0])
+            return 0; /* a run id, if --broker comes: checked at the end */
         snprintf(err, errlen, "invalid --attach '%s': use the pid of a run's "
                               "loads-runner, or no value", v);
         return -EINVAL;
@@ -541,6 +636,35 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
         }
         }
     }
+    if (o->broker_cmd || (o->attach && o->broker_given)) {
+        /* --attach RUN_ID: getopt may leave the id as an operand. */
+        if (o->attach && !o->attach_run[0] && optind + 1 == argc &&
+            strlen(argv[optind]) < sizeof(o->attach_run))
+            snprintf(o->attach_run, sizeof(o->attach_run), "%s", argv[optind++]);
+        if (optind < argc) {
+            snprintf(err, errlen, "unexpected '%s' with a broker command; see --help",
+                     argv[optind]);
+            return -EINVAL;
+        }
+        if (o->attach && o->broker_cmd) {
+            snprintf(err, errlen, "--attach and --%s exclude each other: give one",
+                     o->broker_cmd == RUNNER_BROKER_PING    ? "ping-broker"
+                     : o->broker_cmd == RUNNER_BROKER_CHECK ? "check-cluster"
+                                                            : "purge-broker");
+            return -EINVAL;
+        }
+        if (o->attach && !o->attach_run[0]) {
+            snprintf(err, errlen, "--attach with --broker takes the id of a run: "
+                                  "loads-runner --attach RUN_ID --broker E");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (o->attach && !o->attach_pid && o->attach_run[0]) {
+        snprintf(err, errlen, "invalid --attach '%s': use the pid of a run's loads-runner, "
+                              "or a run id with --broker", o->attach_run);
+        return -EINVAL;
+    }
     if (o->attach) {
         /* --attach PID: getopt leaves the pid as an operand. */
         if (optind < argc && !o->attach_pid && optind + 1 == argc &&
@@ -564,6 +688,11 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
         return -EINVAL;
     }
     o->test = argv[optind];
+    if (!o->agents && (o->detach || o->ninclude_files)) {
+        snprintf(err, errlen, "--%s goes with --agents: a local run needs no broker",
+                 o->detach ? "detach" : "include-file");
+        return -EINVAL;
+    }
     if (o->duration_us && o->nhits) {
         snprintf(err, errlen, "--hits and --duration exclude each other: give one");
         return -EINVAL;

@@ -23,6 +23,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;
     }
+    if (runner_is_remote(&opts))
+        return runner_remote(&opts);
     if (opts.attach)
         return runner_attach(&opts);
     if (runner_load_tests(opts.test, &tests, err, sizeof(err)) < 0) {

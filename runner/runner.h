@@ -41,6 +41,18 @@ struct runner_opts {
     char json_file[4096];                   /* --json FILE, "" if none */
     int attach;                             /* --attach: watch another run */
     int32_t attach_pid;                     /* its supervisor's pid; 0: find it */
+    /* The cluster (runner/remote.c); agents == 0 and no broker command: local. */
+    uint32_t agents;                        /* --agents N */
+    char broker[256];                       /* --broker ENDPOINT, "" for the default */
+    int broker_given;                       /* --broker was given */
+    int detach;                             /* --detach */
+    char attach_run[32];                    /* --attach RUN_ID with --broker */
+    enum { RUNNER_BROKER_NONE = 0, RUNNER_BROKER_PING, RUNNER_BROKER_CHECK,
+           RUNNER_BROKER_PURGE } broker_cmd; /* --ping-broker... */
+    const char *include_files[32];          /* --include-file, in order */
+    uint32_t ninclude_files;
+    char key[4096];                         /* --key NAME (NAME_secret is read) */
+    char broker_key[4096];                  /* --broker-key FILE */
 };
 
 /*
@@ -100,6 +112,21 @@ int runner_supervise(const struct runner_opts *opts, const struct runner_tests *
  * died never recorded its end).
  */
 int runner_report(const struct runner_opts *opts, const struct shm *s, double elapsed);
+
+/* ---- the cluster's client (remote.c) ---- */
+
+/*
+ * Whether opts ask for the cluster: --agents, a broker command, or
+ * --attach RUN_ID on a broker.
+ */
+int runner_is_remote(const struct runner_opts *opts);
+
+/*
+ * Runs the test on a broker's agents, or attaches to a run there, or asks
+ * the broker something (--ping-broker, --check-cluster, --purge-broker).
+ * Returns the exit status.
+ */
+int runner_remote(const struct runner_opts *opts);
 
 /* ---- attach (attach.c) ---- */
 

@@ -60,12 +60,12 @@ struct shm_counters {
     uint64_t successes;       /* runs that returned normally */
     uint64_t failures;        /* runs stopped by a failed assertion */
     uint64_t errors;          /* runs stopped by a transport error, timeout or crash */
-    uint64_t interrupted;     /* runs cut by the end of a duration or a stop */
     uint64_t http_errors;     /* requests that got no response (transport errors) */
     uint64_t bytes;           /* HTTP body bytes received */
     uint64_t ws_opened;       /* web sockets opened */
     uint64_t ws_bytes;        /* bytes received on web sockets */
     uint64_t users_active;    /* VUs alive now (gauge) */
+    uint64_t interrupted;     /* runs cut by the end of a duration or a stop */
 };
 
 /* One row of the per-URL table: "METHOD url-without-query". */
@@ -218,6 +218,10 @@ struct shm_url *shm_url_get(struct shm_slot *slot, const char *key, uint64_t has
 /* Counts one failure/error message, adding it to the table when new. */
 void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *test,
                    const char *text);
+
+/* Counts a message count times (a merge of another slot's table). */
+void shm_msg_add(struct shm_slot *slot, enum shm_outcome kind, const char *test,
+                 const char *text, uint64_t count);
 
 /* Adds n to the custom counter name.  Returns -ENOSPC when the table is full. */
 int shm_counter_add(struct shm_slot *slot, const char *name, int64_t n);

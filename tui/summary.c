@@ -4,6 +4,7 @@
  * failure and error messages with their counts.  And its JSON twin.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -340,4 +341,61 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, ",\n  \"messages_not_kept\": %llu,\n", (unsigned long long)st->msgs_other);
     fprintf(f, "  \"events_dropped\": %llu,\n", (unsigned long long)st->events_dropped);
     fprintf(f, "  \"exit_status\": %d\n}\n", exit_status);
+}
+
+/* ------------------------------------------------------------- cluster */
+
+void tui_summary_agents_text(FILE *f, const struct tui_agent *a, uint32_t n)
+{
+    uint32_t lost = 0;
+
+    for (uint32_t i = 0; i < n; i++)
+        lost += a[i].lost;
+    fprintf(f, "\nAgents: %u (%u lost)\n", n, lost);
+    fprintf(f, "  %-40s %-10s %10s %10s %9s %9s\n", "Agent", "State", "Hits", "Runs",
+            "Failures", "Errors");
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "  %-40.96s %-10s %10llu %10llu %9llu %9llu\n", a[i].name, a[i].state,
+                (unsigned long long)a[i].hits, (unsigned long long)a[i].runs,
+                (unsigned long long)a[i].failures, (unsigned long long)a[i].errors);
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i].lost)
+            fprintf(f, "agent %s lost at %.1f s\n", a[i].name, a[i].lost_at);
+}
+
+void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct shm_stats *st,
+                             int exit_status, const struct tui_agent *a, uint32_t n)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&doc, &len);
+
+    if (!mem) {
+        tui_summary_json(f, h, st, exit_status);
+        return;
+    }
+    /* The local document, then the agents before its closing brace. */
+    tui_summary_json(mem, h, st, exit_status);
+    fclose(mem);
+    while (len && (doc[len - 1] == '\n' || doc[len - 1] == '}'))
+        len--;
+    fwrite(doc, 1, len, f);
+    free(doc);
+    fprintf(f, ",\n  \"agents\": [");
+    for (uint32_t i = 0; i < n; i++) {
+        fprintf(f, "%s\n    {\"agent\": ", i ? "," : "");
+        json_string(f, a[i].name);
+        fprintf(f, ", \"state\": ");
+        json_string(f, a[i].state);
+        if (a[i].lost)
+            fprintf(f, ", \"lost_at\": %.3f", a[i].lost_at);
+        else
+            fprintf(f, ", \"lost_at\": null");
+        fprintf(f, ", \"exit_status\": %lld, \"hits\": %llu, \"runs\": %llu, "
+                   "\"failures\": %llu, \"errors\": %llu}",
+                (long long)a[i].status, (unsigned long long)a[i].hits,
+                (unsigned long long)a[i].runs, (unsigned long long)a[i].failures,
+                (unsigned long long)a[i].errors);
+    }
+    fprintf(f, "%s]\n}\n", n ? "\n  " : "");
 }

@@ -17,6 +17,23 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
 void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
                       int exit_status);
 
+/* One agent of a cluster run, for the per-agent table. */
+struct tui_agent {
+    char name[96];            /* host:pid */
+    const char *state;        /* building, running, done, lost, failed */
+    int lost;                 /* 1: lost at lost_at seconds */
+    double lost_at;
+    int64_t status;           /* its own exit status once done */
+    uint64_t hits, runs, failures, errors;
+};
+
+/* The per-agent table after the summary, and one line per lost agent. */
+void tui_summary_agents_text(FILE *f, const struct tui_agent *a, uint32_t n);
+
+/* The JSON summary with an "agents" array (tui_summary_json's document plus it). */
+void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct shm_stats *st,
+                             int exit_status, const struct tui_agent *a, uint32_t n);
+
 /* One progress bar line, "[====   ]  42%", redrawn in place with \r. */
 void tui_progress(FILE *f, double fraction, int final);
 

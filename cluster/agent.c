@@ -1,0 +1,919 @@
+/*
+ * loads-agent: a long-running process that connects out to a broker,
+ * registers, and runs what it is sent.  For each run it writes the
+ * shipped files into a folder named by their hash, forks a child that
+ * builds and loads the test module (its compiler's first error goes back
+ * as the run's failure), waits for the start barrier, and then runs the
+ * ordinary local supervisor (runner_supervise, quiet) with its own
+ * workers and segment.  Once a second the agent reads that segment
+ * read-only, as --attach does, and sends the deltas since the last
+ * message with a sequence number; a delta is kept until the broker acks
+ * it, and resent when no ack comes.
+ *
+ * The child's supervisor writes its JSON summary into a FIFO that the
+ * agent opens only once it has read the final figures, so the segment
+ * outlives the agent's last look at it.
+ *
+ * No orphan load: the child dies with the agent (PR_SET_PDEATHSIG) and
+ * its workers with it; an agent that hears nothing from its broker for
+ * CL_TIMEOUT_MS stops its run (SIGTERM, again a second later, which kills
+ * the workers, then SIGKILL) and keeps calling the broker, registering
+ * again when it answers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cluster/net.h"
+#include "runner/runner.h"
+
+#define PENDING_MAX   256     /* deltas sent and not yet acked */
+#define RESEND_MS     2000    /* an unacked delta is sent again after this */
+#define TICK_MS       1000    /* deltas and heartbeats */
+
+enum state { ST_IDLE, ST_BUILDING, ST_READY, ST_RUNNING, ST_FINISHING };
+static const char *const state_names[] = {"idle", "building", "ready", "running",
+                                          "finishing"};
+
+struct pending {
+    uint64_t seq;
+    uint8_t *buf;
+    size_t len;
+    int64_t sent_ms;
+};
+
+struct agent {
+    const char *endpoint;
+    struct cl_keys keys;
+    void *sock;
+    char host[CL_HOST_LEN];
+    char workdir[PATH_MAX];
+    int64_t heard_ms;             /* last message from the broker; 0: never */
+    int64_t hb_ms;                /* next heartbeat (or hello) */
+    int welcomed;
+    int broker_lost;              /* said so once; cleared when it answers */
+    int64_t started_ms;           /* when the agent started, for the first warning */
+    int warned_silent;
+
+    /* the run */
+    enum state state;
+    char run[CL_RUN_LEN];
+    struct cl_spec spec;
+    pid_t child;
+    int status_fd;                /* child -> agent: "R" ready, or "E" + error */
+    int start_fd;                 /* agent -> child: "S" starts */
+    char status_buf[CL_ERROR_LEN];
+    size_t status_len;
+    char fifo[PATH_MAX + 32];
+    int fifo_fd;
+    struct shm seg;
+    struct shm_stats prev;
+    uint64_t seq;
+    uint64_t seconds_sent;        /* series seconds sent: 0..seconds_sent-1 */
+    int64_t next_delta_ms;
+    struct pending q[PENDING_MAX];
+    uint32_t nq;
+    int stops;                    /* stop signals sent to the child */
+    int64_t next_stop_ms;         /* when to escalate */
+    int dropped;                  /* the run is given up: report nothing more */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("loads-agent: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void send_msg(struct agent *a, struct cl_msg *m)
+{
+    cl_send(a->sock, NULL, m);
+}
+
+static void send_hello(struct agent *a)
+{
+    struct cl_msg m = {.type = CL_HELLO, .pid = getpid()};
+
+    snprintf(m.host, sizeof(m.host), "%s", a->host);
+    snprintf(m.sw, sizeof(m.sw), "%s", LOADS_VERSION);
+    snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+    snprintf(m.run, sizeof(m.run), "%s", a->state == ST_IDLE || a->dropped ? "" : a->run);
+    send_msg(a, &m);
+}
+
+/* ------------------------------------------------------------- the child */
+
+/* Writes all of buf to fd.  Returns 0 or -1. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The runs an agent makes of spec: sum(users) * sum(hits) * tests; 0 for a duration. */
+static uint64_t planned_runs(const struct cl_spec *spec, uint32_t ntests)
+{
+    uint64_t users = 0, hits = 0;
+
+    if (spec->duration_us)
+        return 0;
+    for (uint32_t i = 0; i < spec->nusers; i++)
+        users += spec->users[i];
+    for (uint32_t i = 0; i < spec->nhits; i++)
+        hits += spec->hits[i];
+    return users * hits * ntests;
+}
+
+/* Removes every "dir/" from s: the runner's user knows the files by their names. */
+static void drop_prefix(char *s, const char *dir)
+{
+    char pre[PATH_MAX + 2], *p;
+    size_t n;
+
+    snprintf(pre, sizeof(pre), "%s/", dir);
+    n = strlen(pre);
+    while ((p = strstr(s, pre)) != NULL)
+        memmove(p, p + n, strlen(p + n) + 1);
+}
+
+/*
+ * The child: builds and loads the module, says so, waits for the start,
+ * runs the plan as a local run does, and exits with its status.
+ */
+static void child_main(struct agent *a, const char *dir, int status_fd, int start_fd)
+{
+    static struct runner_opts o;
+    struct runner_tests tests = {0};
+    char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN], go = 0;
+    int fd;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(1);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    dup2(status_fd, 3);
+    dup2(start_fd, 4);
+    close_range(5, ~0u, 0);
+    fd = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        close(fd);
+    }
+    snprintf(buf, sizeof(buf), "%s/../%s.log", dir, a->run);
+    fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    unsetenv("LOADS_PATH");
+    err[0] = '\0';
+    if (chdir(dir) < 0)
+        snprintf(err, sizeof(err), "cannot enter %s: %s", dir, strerror(errno));
+    if (err[0] || runner_load_tests(a->spec.test, &tests, err, sizeof(err)) < 0) {
+        drop_prefix(err, dir);
+        runner_one_line(err);
+        snprintf(buf, sizeof(buf), "E%s", err);
+        write_all(3, buf, strlen(buf));
+        _exit(2);
+    }
+    snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.ntests));
+    write_all(3, buf, strlen(buf));
+    close(3);
+    while (read(4, &go, 1) < 0 && errno == EINTR)
+        ;
+    if (go != 'S')
+        _exit(0);
+    close(4);
+    snprintf(o.server_url, sizeof(o.server_url), "%s", a->spec.server_url);
+    o.test = a->spec.test;
+    memcpy(o.users, a->spec.users, sizeof(o.users));
+    o.nusers = a->spec.nusers;
+    memcpy(o.hits, a->spec.hits, sizeof(o.hits));
+    o.nhits = a->spec.nhits;
+    o.duration_us = a->spec.duration_us;
+    o.workers = a->spec.workers;
+    o.ramp_up = a->spec.ramp_up;
+    o.timeout = a->spec.timeout;
+    o.grace = a->spec.grace;
+    o.max_body = (size_t)a->spec.max_body;
+    o.quiet = 1;
+    o.no_tui = 1;
+    o.output = RUNNER_TEXT;
+    snprintf(o.json_file, sizeof(o.json_file), "%s", a->fifo);
+    _exit(runner_supervise(&o, &tests));
+}
+
+/* mkdir -p for the folders of path (not path itself). */
+static int make_parents(const char *path)
+{
+    char buf[PATH_MAX];
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    return 0;
+}
+
+/* Whether file path holds exactly data. */
+static int same_content(const char *path, const uint8_t *data, size_t len)
+{
+    struct stat st;
+    uint8_t *buf;
+    FILE *f;
+    int same;
+
+    if (stat(path, &st) < 0 || (size_t)st.st_size != len || !(f = fopen(path, "rb")))
+        return 0;
+    buf = malloc(len ? len : 1);
+    same = buf && fread(buf, 1, len, f) == len && (!len || memcmp(buf, data, len) == 0);
+    free(buf);
+    fclose(f);
+    return same;
+}
+
+/*
+ * Writes the run's files under workdir/HASH/, leaving a file that already
+ * holds the same bytes untouched (its module's build stays cached).
+ */
+static int write_files(struct agent *a, const struct cl_msg *m, char *dir, size_t dirlen,
+                       char *err, size_t errlen)
+{
+    snprintf(dir, dirlen, "%s/%s", a->workdir, m->hash);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot make %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->nfiles; i++) {
+        char path[PATH_MAX + CL_PATH_LEN];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, m->files[i].name);
+        if (same_content(path, m->files[i].data, m->files[i].len))
+            continue;
+        if (make_parents(path) < 0 || !(f = fopen(path, "wb"))) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (fwrite(m->files[i].data, 1, m->files[i].len, f) != m->files[i].len ||
+            fclose(f) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void send_failed(struct agent *a, const char *run, int status, const char *why)
+{
+    struct cl_msg m = {.type = CL_FAILED, .status = status};
+
+    snprintf(m.run, sizeof(m.run), "%s", run);
+    snprintf(m.error, sizeof(m.error), "%s", why);
+    send_msg(a, &m);
+}
+
+static void on_run(struct agent *a, struct cl_msg *m)
+{
+    char hash[CL_HASH_LEN], dir[PATH_MAX], err[CL_ERROR_LEN];
+    int sp[2], gp[2];
+
+    if (a->state != ST_IDLE) {
+        /* The broker sends a run again when a heartbeat says it was missed. */
+        if (strcmp(m->run, a->run) != 0)
+            send_failed(a, m->run, 2, "this agent is busy with another run");
+        return;
+    }
+    cl_files_hash(m->files, m->nfiles, hash);
+    if (strcmp(hash, m->hash) != 0) {
+        send_failed(a, m->run, 2, "the files arrived with another hash");
+        return;
+    }
+    if (write_files(a, m, dir, sizeof(dir), err, sizeof(err)) < 0) {
+        send_failed(a, m->run, 2, err);
+        return;
+    }
+    snprintf(a->run, sizeof(a->run), "%s", m->run);
+    a->spec = m->spec;
+    snprintf(a->fifo, sizeof(a->fifo), "%s/%s.fifo", a->workdir, a->run);
+    unlink(a->fifo);
+    if (mkfifo(a->fifo, 0600) < 0 || pipe2(sp, O_CLOEXEC) < 0) {
+        snprintf(err, sizeof(err), "cannot make %s: %s", a->fifo, strerror(errno));
+        send_failed(a, m->run, 2, err);
+        return;
+    }
+    if (pipe2(gp, O_CLOEXEC) < 0) {
+        close(sp[0]);
+        close(sp[1]);
+        send_failed(a, m->run, 2, "cannot make a pipe");
+        return;
+    }
+    fflush(NULL);
+    a->child = fork();
+    if (a->child == 0) {
+        close(sp[0]);
+        close(gp[1]);
+        child_main(a, dir, sp[1], gp[0]);
+    }
+    close(sp[1]);
+    close(gp[0]);
+    if (a->child < 0) {
+        close(sp[0]);
+        close(gp[1]);
+        send_failed(a, m->run, 2, "cannot fork");
+        return;
+    }
+    a->status_fd = sp[0];
+    a->start_fd = gp[1];
+    fcntl(a->status_fd, F_SETFL, O_NONBLOCK);
+    a->status_len = 0;
+    a->state = ST_BUILDING;
+    a->seq = 0;
+    a->seconds_sent = 0;
+    a->stops = 0;
+    a->dropped = 0;
+    memset(&a->prev, 0, sizeof(a->prev));
+    logf_("run %s: building %s in %s", a->run, a->spec.test, dir);
+}
+
+/* Reads what the child says about its build. */
+static void read_status(struct agent *a)
+{
+    ssize_t n;
+
+    if (a->status_fd < 0)
+        return;
+    while ((n = read(a->status_fd, a->status_buf + a->status_len,
+                     sizeof(a->status_buf) - 1 - a->status_len)) > 0)
+        a->status_len += (size_t)n;
+    a->status_buf[a->status_len] = '\0';
+    if (n < 0 && errno == EAGAIN)
+        return;
+    /* "R" and the planned runs, or "E" and an error; then the end of the pipe. */
+    if (a->status_buf[0] == 'R' && a->state == ST_BUILDING && !a->dropped) {
+        struct cl_msg m = {.type = CL_READY};
+
+        m.count = strtoull(a->status_buf + 1, NULL, 10);
+        snprintf(m.run, sizeof(m.run), "%s", a->run);
+        send_msg(a, &m);
+        a->state = ST_READY;
+        logf_("run %s: ready", a->run);
+    } else if (n == 0 && a->status_buf[0] == 'E' && !a->dropped) {
+        logf_("run %s: %s", a->run, a->status_buf + 1);
+        send_failed(a, a->run, 2, a->status_buf + 1);
+        a->dropped = 1;
+    }
+    if (n == 0) {
+        close(a->status_fd);
+        a->status_fd = -1;
+    }
+}
+
+/* ------------------------------------------------------------- figures */
+
+/* Seconds of the child's series from seconds_sent up to (not including) upto. */
+static int add_seconds(struct agent *a, struct shm_delta *d, uint64_t upto)
+{
+    const struct shm_header *h = a->seg.hdr;
+    uint64_t from = a->seconds_sent;
+
+    if (upto > from + SHM_SERIES)
+        from = upto - SHM_SERIES;
+    if (upto <= from)
+        return 0;
+    d->seconds = calloc(upto - from, sizeof(*d->seconds));
+    if (!d->seconds)
+        return -ENOMEM;
+    for (uint64_t s = from; s < upto; s++) {
+        struct shm_second row = {.second = s + 1};
+        int any = 0;
+
+        for (uint32_t w = 0; w < h->nslots; w++) {
+            const struct shm_second *e = &shm_slot(&a->seg, w)->series[s % SHM_SERIES];
+
+            if (__atomic_load_n(&e->second, __ATOMIC_ACQUIRE) != s + 1)
+                continue;
+            any = 1;
+            row.hits += shm_load(&e->hits);
+            row.errors += shm_load(&e->errors);
+            if (shm_load(&e->p50_us) > row.p50_us)
+                row.p50_us = shm_load(&e->p50_us);
+            if (shm_load(&e->p99_us) > row.p99_us)
+                row.p99_us = shm_load(&e->p99_us);
+        }
+        if (any)
+            d->seconds[d->nseconds++] = row;
+    }
+    a->seconds_sent = upto;
+    return 0;
+}
+
+static void send_pending(struct agent *a, struct pending *p)
+{
+    cl_send_raw(a->sock, NULL, p->buf, p->len);
+    p->sent_ms = cl_now_ms();
+}
+
+/*
+ * Sends the deltas since the last message.  final: the run is over, every
+ * second of its series goes too.  When the queue of unacked deltas is
+ * full nothing is computed: the next delta covers this one's time too.
+ */
+static void send_delta(struct agent *a, int final)
+{
+    const struct shm_header *h = a->seg.hdr;
+    struct cl_msg m = {.type = CL_STATS};
+    struct shm_stats cur;
+    struct pending *p;
+    int64_t now_us, end;
+
+    if (!h || a->dropped || a->nq == PENDING_MAX)
+        return;
+    if (shm_stats_collect(&cur, &a->seg) < 0)
+        return;
+    if (shm_delta_diff(&m.d, &a->prev, &cur) < 0) {
+        shm_stats_free(&cur);
+        return;
+    }
+    end = __atomic_load_n(&h->ended_mono_us, __ATOMIC_RELAXED);
+    now_us = final && end ? end : shm_mono_us();
+    add_seconds(a, &m.d, (uint64_t)((now_us - h->started_mono_us) / 1000000) + (final ? 1 : 0));
+    m.d.cycle = __atomic_load_n(&h->cycle, __ATOMIC_RELAXED);
+    if (h->cycle_started_mono_us > h->started_mono_us)
+        m.d.cycle_started = (double)(h->cycle_started_mono_us - h->started_mono_us) / 1e6;
+    m.seq = a->seq + 1;
+    snprintf(m.run, sizeof(m.run), "%s", a->run);
+    p = &a->q[a->nq];
+    if (cl_encode(&m, &p->buf, &p->len) < 0) {
+        shm_delta_free(&m.d);
+        shm_stats_free(&cur);
+        return;
+    }
+    shm_delta_free(&m.d);
+    shm_stats_free(&a->prev);
+    a->prev = cur;
+    a->seq++;
+    p->seq = a->seq;
+    a->nq++;
+    send_pending(a, p);
+}
+
+static void on_ack(struct agent *a, const struct cl_msg *m)
+{
+    uint32_t k = 0;
+
+    if (strcmp(m->run, a->run) != 0)
+        return;
+    while (k < a->nq && a->q[k].seq <= m->seq)
+        free(a->q[k++].buf);
+    memmove(a->q, a->q + k, (a->nq - k) * sizeof(a->q[0]));
+    a->nq -= k;
+}
+
+static void drop_pending(struct agent *a)
+{
+    for (uint32_t k = 0; k < a->nq; k++)
+        free(a->q[k].buf);
+    a->nq = 0;
+}
+
+/* ------------------------------------------------------------- the run's end */
+
+/* Asks the child to stop: SIGTERM, a second SIGTERM (kills its workers), SIGKILL. */
+static void stop_child(struct agent *a, int hard)
+{
+    int64_t now = cl_now_ms();
+
+    if (a->child <= 0)
+        return;
+    if (a->state == ST_BUILDING || a->state == ST_READY) {
+        kill(a->child, SIGKILL);
+        return;
+    }
+    if (a->stops == 0 || (hard && a->stops == 1)) {
+        kill(a->child, SIGTERM);
+        a->stops++;
+        a->next_stop_ms = now + 1000;
+    }
+    if (hard && a->stops == 1) {
+        kill(a->child, SIGTERM);
+        a->stops++;
+        a->next_stop_ms = now + 1000;
+    }
+}
+
+/* Escalates a stop that is taking too long. */
+static void escalate_stop(struct agent *a)
+{
+    if (a->child <= 0 || !a->stops || cl_now_ms() < a->next_stop_ms)
+        return;
+    kill(a->child, a->stops >= 2 ? SIGKILL : SIGTERM);
+    a->stops++;
+    a->next_stop_ms = cl_now_ms() + 1000;
+}
+
+/* The child's segment, once it exists. */
+static void try_attach(struct agent *a)
+{
+    char err[256];
+
+    if (a->seg.hdr || a->child <= 0)
+        return;
+    if (shm_attach(&a->seg, a->child, err, sizeof(err)) < 0)
+        a->seg.hdr = NULL;
+}
+
+/* Frees the run's resources and goes back to idle. */
+static void end_run(struct agent *a)
+{
+    if (a->seg.hdr)
+        shm_destroy(&a->seg);
+    memset(&a->seg, 0, sizeof(a->seg));
+    shm_stats_free(&a->prev);
+    memset(&a->prev, 0, sizeof(a->prev));
+    if (a->fifo_fd >= 0)
+        close(a->fifo_fd);
+    a->fifo_fd = -1;
+    if (a->status_fd >= 0)
+        close(a->status_fd);
+    a->status_fd = -1;
+    if (a->start_fd >= 0)
+        close(a->start_fd);
+    a->start_fd = -1;
+    unlink(a->fifo);
+    shm_clean_stale();
+    a->child = 0;
+    a->state = ST_IDLE;
+}
+
+/* The child exited with status: last figures, done, idle. */
+static void child_exited(struct agent *a, int status)
+{
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : RUNNER_FAILED;
+
+    read_status(a);
+    if (a->state == ST_RUNNING || a->state == ST_FINISHING) {
+        try_attach(a);
+        send_delta(a, 1);
+        if (!a->dropped) {
+            struct cl_msg m = {.type = CL_DONE, .seq = a->seq, .status = code};
+
+            snprintf(m.run, sizeof(m.run), "%s", a->run);
+            send_msg(a, &m);
+        }
+        logf_("run %s: done, status %d%s", a->run, code,
+              WIFSIGNALED(status) ? " (its supervisor was killed)" : "");
+    } else if (!a->dropped && a->state != ST_IDLE) {
+        send_failed(a, a->run, code == 2 ? 2 : 1,
+                    WIFSIGNALED(status) ? "the run was stopped before its start"
+                                        : "the test could not be loaded");
+    }
+    end_run(a);
+}
+
+static void reap(struct agent *a)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        if (pid == a->child)
+            child_exited(a, status);
+}
+
+/* Once the run is marked done in its segment: final figures, then let the child go. */
+static void check_finished(struct agent *a)
+{
+    char buf[4096];
+
+    if (a->state == ST_RUNNING && a->seg.hdr &&
+        __atomic_load_n(&a->seg.hdr->state, __ATOMIC_ACQUIRE) == SHM_RUN_DONE) {
+        send_delta(a, 1);
+        a->state = ST_FINISHING;
+        /* O_RDWR: never blocks, and never reads an end of file meanwhile. */
+        a->fifo_fd = open(a->fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    }
+    if (a->fifo_fd >= 0)
+        while (read(a->fifo_fd, buf, sizeof(buf)) > 0)
+            ;
+}
+
+/* ------------------------------------------------------------- messages */
+
+static void on_message(struct agent *a, struct cl_msg *m)
+{
+    a->heard_ms = cl_now_ms();
+    if (a->broker_lost) {
+        logf_("the broker answers again");
+        a->broker_lost = 0;
+    }
+    switch (m->type) {
+    case CL_WELCOME:
+        if (!a->welcomed)
+            logf_("registered with %s", a->endpoint);
+        a->welcomed = 1;
+        break;
+    case CL_WHO:
+        a->welcomed = 0;
+        send_hello(a);
+        break;
+    case CL_RUN:
+        on_run(a, m);
+        break;
+    case CL_START:
+        if (a->state == ST_READY && strcmp(m->run, a->run) == 0) {
+            write_all(a->start_fd, "S", 1);
+            close(a->start_fd);
+            a->start_fd = -1;
+            a->state = ST_RUNNING;
+            a->next_delta_ms = cl_now_ms() + TICK_MS;
+            logf_("run %s: started", a->run);
+        }
+        break;
+    case CL_STOP:
+        if (a->state != ST_IDLE && strcmp(m->run, a->run) == 0) {
+            logf_("run %s: stop%s", a->run, m->hard ? " now" : "");
+            stop_child(a, m->hard);
+        }
+        break;
+    case CL_ACK:
+        on_ack(a, m);
+        break;
+    default:
+        break;
+    }
+}
+
+static void tick(struct agent *a)
+{
+    int64_t now = cl_now_ms();
+
+    if (a->heard_ms && now - a->heard_ms > CL_TIMEOUT_MS && !a->broker_lost) {
+        a->broker_lost = 1;
+        a->welcomed = 0;
+        logf_("no word from the broker for %d s%s", CL_TIMEOUT_MS / 1000,
+              a->state != ST_IDLE ? ": stopping the run" : "");
+        if (a->state != ST_IDLE) {
+            a->dropped = 1;
+            drop_pending(a);
+            stop_child(a, 1);
+        }
+    }
+    if (!a->heard_ms && !a->warned_silent && now - a->started_ms > CL_TIMEOUT_MS) {
+        char err[512];
+
+        a->warned_silent = 1;
+        if (cl_auth_failure(a->sock, err, sizeof(err)) < 0)
+            logf_("%s", err);
+        else
+            logf_("no answer from %s yet: is the broker running%s? still trying",
+                  a->endpoint, a->keys.have ? ", and is this agent's public key in its "
+                                              "--allow folder" : "");
+    }
+    if (now >= a->hb_ms) {
+        if (!a->welcomed) {
+            send_hello(a);
+        } else {
+            struct cl_msg m = {.type = CL_HB};
+
+            snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+            snprintf(m.run, sizeof(m.run), "%s",
+                     a->state == ST_IDLE || a->dropped ? "" : a->run);
+            send_msg(a, &m);
+        }
+        a->hb_ms = now + CL_HB_MS;
+    }
+    if (a->state == ST_RUNNING) {
+        try_attach(a);
+        if (now >= a->next_delta_ms) {
+            send_delta(a, 0);
+            a->next_delta_ms = now + TICK_MS;
+        }
+    }
+    if (a->nq && now - a->q[0].sent_ms > RESEND_MS && !a->dropped) {
+        logf_("run %s: sending %u unacknowledged delta%s again (from %llu)", a->run, a->nq,
+              a->nq == 1 ? "" : "s", (unsigned long long)a->q[0].seq);
+        for (uint32_t k = 0; k < a->nq; k++)
+            send_pending(a, &a->q[k]);
+    }
+    check_finished(a);
+    escalate_stop(a);
+}
+
+static void serve(struct agent *a)
+{
+    a->started_ms = cl_now_ms();
+    send_hello(a);
+    a->hb_ms = cl_now_ms() + CL_HB_MS;
+    while (!stop_signal) {
+        struct cl_msg m;
+        char err[256];
+        int rc;
+
+        cl_poll(&a->sock, 1, 100);
+        while ((rc = cl_recv(a->sock, NULL, &m, err, sizeof(err))) != -EAGAIN) {
+            if (rc == -EPROTO) {
+                logf_("dropped a message from the broker: %s", err);
+                continue;
+            }
+            if (rc < 0)
+                break;
+            on_message(a, &m);
+            cl_msg_free(&m);
+        }
+        if (a->status_fd >= 0)
+            read_status(a);
+        reap(a);
+        tick(a);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    remove(path); /* what cannot be removed stays; the rest goes */
+    return 0;
+}
+
+/* Removes this agent's own folder (workdir/agent-PID) and what is in it. */
+static void remove_own_folder(const struct agent *a)
+{
+    nftw(a->workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The default work folder: $XDG_CACHE_HOME/loads/agent, or ~/.cache/loads/agent. */
+static void default_workdir(char *out, size_t len)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+    if (xdg && *xdg)
+        snprintf(out, len, "%s/loads/agent", xdg);
+    else if (home && *home)
+        snprintf(out, len, "%s/.cache/loads/agent", home);
+    else
+        snprintf(out, len, "/tmp/loads-agent-%d", (int)getuid());
+}
+
+static const char usage[] =
+    "Usage: loads-agent [--broker ENDPOINT] [--key NAME --broker-key FILE]\n"
+    "\n"
+    "An agent of a Loads cluster: connects out to the broker, registers, and\n"
+    "runs the tests it is sent with its own workers, sending the figures back\n"
+    "once a second.  It registers again by itself when the broker restarts, and\n"
+    "stops a run within seconds when the broker goes silent.  It logs to stderr\n"
+    "and stops on SIGTERM or SIGINT (and stops its run first).\n"
+    "\n"
+    "Options:\n"
+    "  --broker E        the broker's endpoint (default " CL_DEFAULT_ENDPOINT ")\n"
+    "  --key NAME        this agent's key pair, NAME_secret (loads-broker --keygen)\n"
+    "  --broker-key FILE the broker's public key (the file NAME of its pair)\n"
+    "  --name NAME       the name it registers under (default: the host name)\n"
+    "  --work-dir DIR    where shipped tests are written and built, in a folder\n"
+    "                    agent-PID of its own, removed when it stops (default\n"
+    "                    $XDG_CACHE_HOME/loads/agent or ~/.cache/loads/agent)\n"
+    "  --version, -h, --help\n";
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"broker", required_argument, NULL, 'b'},   {"key", required_argument, NULL, 'k'},
+        {"broker-key", required_argument, NULL, 's'}, {"name", required_argument, NULL, 'n'},
+        {"work-dir", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    static struct agent a;
+    const char *key = NULL, *broker_key = NULL;
+    struct sigaction sa;
+    char err[1024];
+    int c;
+
+    a.endpoint = CL_DEFAULT_ENDPOINT;
+    a.status_fd = a.start_fd = a.fifo_fd = -1;
+    gethostname(a.host, sizeof(a.host) - 1);
+    default_workdir(a.workdir, sizeof(a.workdir));
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': a.endpoint = optarg; break;
+        case 'k': key = optarg; break;
+        case 's': broker_key = optarg; break;
+        case 'n': snprintf(a.host, sizeof(a.host), "%s", optarg); break;
+        case 'w': snprintf(a.workdir, sizeof(a.workdir), "%s", optarg); break;
+        case 'V': printf("loads-agent %s\n", LOADS_VERSION); return 0;
+        case 'h': fputs(usage, stdout); return 0;
+        default:
+            logf_("unknown option or missing value: %s; see --help", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        logf_("unexpected '%s'; see --help", argv[optind]);
+        return 2;
+    }
+    if (!key != !broker_key) {
+        logf_("--key and --broker-key go together: this agent's keys and the broker's");
+        return 2;
+    }
+    if (key && cl_keys_load(&a.keys, key, broker_key, err, sizeof(err)) < 0) {
+        logf_("%s", err);
+        return 2;
+    }
+    /* A folder of its own: agents of one machine may share the work folder. */
+    {
+        size_t n = strlen(a.workdir);
+
+        snprintf(a.workdir + n, sizeof(a.workdir) - n, "/agent-%d", (int)getpid());
+    }
+    if (make_parents(a.workdir) < 0 || (mkdir(a.workdir, 0700) < 0 && errno != EEXIST)) {
+        logf_("cannot make the work folder %s: %s", a.workdir, strerror(errno));
+        return 2;
+    }
+    /* One routing id for the agent's life: after a cut connection the
+     * broker reaches it again under the same id.  Random, so that a
+     * stranger cannot guess it; never starting with a 0 byte (ZeroMQ's
+     * own ids do). */
+    {
+        char id[CL_HOST_LEN + 64];
+        unsigned char rnd[8] = {0};
+        FILE *f = fopen("/dev/urandom", "rb");
+
+        if (!f || fread(rnd, 1, sizeof(rnd), f) != sizeof(rnd))
+            snprintf((char *)rnd, sizeof(rnd), "%07x", (unsigned)cl_now_ms());
+        if (f)
+            fclose(f);
+        snprintf(id, sizeof(id), "agent/%.64s/%d/%02x%02x%02x%02x%02x%02x%02x%02x", a.host,
+                 (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        a.sock = cl_connect(a.endpoint, &a.keys, id, err, sizeof(err));
+    }
+    if (!a.sock) {
+        logf_("%s", err);
+        cl_ctx_close();
+        return 2;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    logf_("%s:%d connecting to %s%s", a.host, (int)getpid(), a.endpoint,
+          a.keys.have ? " with CURVE keys" : "");
+    serve(&a);
+    logf_("stopping on signal %d", (int)stop_signal);
+    if (a.child > 0) {
+        a.dropped = 1;
+        stop_child(&a, 1);
+        for (int i = 0; i < 30 && a.child > 0; i++) {
+            usleep(100000);
+            reap(&a);
+            escalate_stop(&a);
+        }
+        if (a.child > 0) {
+            kill(a.child, SIGKILL);
+            waitpid(a.child, NULL, 0);
+            end_run(&a);
+        }
+    }
+    drop_pending(&a);
+    remove_own_folder(&a);
+    cl_close(a.sock);
+    cl_ctx_close();
+    return 0;
+}

@@ -1,0 +1,814 @@
+/*
+ * loads-runner's side of the cluster: --agents N sends the test's source
+ * to a broker, waits for the start barrier and shows the merged stream
+ * with the same dashboard, summary, JSON and exit status as a local run.
+ *
+ * How: the runner makes a segment of its own with one slot per agent and
+ * adds each agent's deltas into that agent's slot (it is the slots' only
+ * writer), so shm_stats_collect, the dashboard and the summary read it as
+ * they read a local run; a per-agent table follows the summary.
+ *
+ * Also here: --attach RUN_ID on a broker (the same loop, from snapshots),
+ * --detach, --ping-broker, --check-cluster and --purge-broker.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cluster/net.h"
+#include "runner/runner.h"
+#include "tui/tui.h"
+
+#define ANSWER_MS     10000   /* a broker that says nothing for this long is not there */
+#define MAX_FILE      (8u << 20)
+#define POLL_MS       50
+
+struct remote {
+    const struct runner_opts *o;
+    const char *endpoint;
+    struct cl_keys keys;
+    void *sock;
+    char run[CL_RUN_LEN];
+    uint32_t nagents;
+    struct tui_agent agents[CL_MAX_AGENTS];
+    int32_t pids[CL_MAX_AGENTS];
+    uint64_t seq[CL_MAX_AGENTS];  /* last delta added, per agent */
+    struct shm_recent recent[CL_MAX_AGENTS];
+    struct hist *scratch;         /* one delta's latency, for the recent window */
+    struct shm shm;
+    int have_shm;
+    int64_t heard_ms;
+    int ended;
+    int refused;                  /* the broker refused or the run failed: status */
+    int lost_broker;
+    struct tui_dash *dash;
+    int progress, plain;
+    int64_t plain_next_us;
+};
+
+static volatile sig_atomic_t stop_signals;
+
+static void on_stop_signal(int sig)
+{
+    stop_signals++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int runner_is_remote(const struct runner_opts *o)
+{
+    return o->agents || o->broker_cmd || (o->attach && o->broker_given);
+}
+
+/* ------------------------------------------------------------------ files */
+
+struct files {
+    struct cl_file f[CL_MAX_FILES];
+    uint8_t *data[CL_MAX_FILES];
+    uint32_t n;
+};
+
+static void files_free(struct files *fs)
+{
+    for (uint32_t i = 0; i < fs->n; i++)
+        free(fs->data[i]);
+    fs->n = 0;
+}
+
+/* Reads path (shipped as name) into fs, once.  Returns 0 or -1 with err. */
+static int add_file(struct files *fs, const char *path, const char *name, char *err,
+                    size_t errlen)
+{
+    struct stat st;
+    FILE *f;
+    uint8_t *buf;
+
+    for (uint32_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->f[i].name, name) == 0)
+            return 0;
+    if (fs->n == CL_MAX_FILES) {
+        snprintf(err, errlen, "more than %d files to send to the agents", CL_MAX_FILES);
+        return -1;
+    }
+    if (strlen(name) >= CL_PATH_LEN || name[0] == '/' || strstr(name, "..")) {
+        snprintf(err, errlen, "cannot send %s to the agents: use a relative path without "
+                              "'..' under the current folder", name);
+        return -1;
+    }
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb"))) {
+        snprintf(err, errlen, "cannot read %s: %s", path,
+                 errno ? strerror(errno) : "not a file");
+        return -1;
+    }
+    if ((size_t)st.st_size > MAX_FILE || !(buf = malloc((size_t)st.st_size + 1))) {
+        snprintf(err, errlen, "%s is too large to send (%lld bytes, at most %u)", path,
+                 (long long)st.st_size, MAX_FILE);
+        fclose(f);
+        return -1;
+    }
+    if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        snprintf(err, errlen, "cannot read %s", path);
+        free(buf);
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    snprintf(fs->f[fs->n].name, sizeof(fs->f[fs->n].name), "%s", name);
+    fs->f[fs->n].data = buf;
+    fs->f[fs->n].len = (size_t)st.st_size;
+    fs->data[fs->n++] = buf;
+    return 0;
+}
+
+/*
+ * Adds the files that file idx includes with #include "...", found next
+ * to it, and theirs in turn (fs grows while the loop runs).
+ */
+static int add_includes(struct files *fs, const char *root, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < fs->n; i++) {
+        const char *p = (const char *)fs->f[i].data, *end = p + fs->f[i].len;
+        char dir[CL_PATH_LEN];
+        const char *slash = strrchr(fs->f[i].name, '/');
+
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - fs->f[i].name + 1) : 0,
+                 fs->f[i].name);
+        while (p < end) {
+            const char *line_end = memchr(p, '\n', (size_t)(end - p));
+            const char *q = p, *open, *close;
+            char name[CL_PATH_LEN * 2], path[PATH_MAX + CL_PATH_LEN * 2];
+            struct stat st;
+
+            if (!line_end)
+                line_end = end;
+            while (q < line_end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q < line_end && *q == '#' &&
+                (open = memchr(q, '"', (size_t)(line_end - q))) &&
+                (close = memchr(open + 1, '"', (size_t)(line_end - open - 1))) &&
+                (size_t)(line_end - q) > 8 && memmem(q, (size_t)(open - q), "include", 7)) {
+                snprintf(name, sizeof(name), "%s%.*s", dir, (int)(close - open - 1), open + 1);
+                snprintf(path, sizeof(path), "%s/%s", root, name);
+                if (!strstr(name, "..") && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                    add_file(fs, path, name, err, errlen) < 0)
+                    return -1;
+            }
+            p = line_end + 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The files of the test: module.c (in . or a LOADS_PATH folder), what it
+ * includes with quotes, and the --include-file ones.
+ */
+static int collect_files(const struct runner_opts *o, struct files *fs, char *err,
+                         size_t errlen)
+{
+    char module[PATH_MAX], dirs[4096], *dir, *save = NULL;
+    const char *path = getenv("LOADS_PATH"), *last;
+    int parts = 1;
+
+    for (const char *p = o->test; *p; p++)
+        parts += *p == '.';
+    if (parts < 2 || strlen(o->test) >= sizeof(module)) {
+        snprintf(err, errlen, "invalid test name '%s': use module.Suite.test or module.Suite",
+                 o->test);
+        return -1;
+    }
+    snprintf(module, sizeof(module), "%s", o->test);
+    /* module[.more].Suite[.test]: drop the last part, and the one before
+     * it when there are three or more. */
+    for (int drop = parts >= 3 ? 2 : 1; drop > 0; drop--)
+        *strrchr(module, '.') = '\0';
+    for (char *p = module; *p; p++)
+        if (*p == '.')
+            *p = '/';
+    last = module;
+    snprintf(dirs, sizeof(dirs), ".%s%s", path && *path ? ":" : "", path ? path : "");
+    for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        char cand[PATH_MAX + 8], name[PATH_MAX + 4];
+        struct stat st;
+
+        snprintf(cand, sizeof(cand), "%s/%s.c", dir, last);
+        if (stat(cand, &st) < 0)
+            continue;
+        snprintf(name, sizeof(name), "%s.c", last);
+        if (add_file(fs, cand, name, err, errlen) < 0 ||
+            add_includes(fs, dir, err, errlen) < 0)
+            return -1;
+        for (uint32_t i = 0; i < o->ninclude_files; i++)
+            if (add_file(fs, o->include_files[i], o->include_files[i], err, errlen) < 0)
+                return -1;
+        return 0;
+    }
+    snprintf(err, errlen, "--agents sends the module's source: no %s.c in the current "
+                          "folder%s (a .so cannot be built on the agents)", module,
+             path && *path ? " or LOADS_PATH" : "");
+    return -1;
+}
+
+/* ------------------------------------------------------------- connection */
+
+static int open_broker(struct remote *r, char *err, size_t errlen)
+{
+    const struct runner_opts *o = r->o;
+
+    r->endpoint = o->broker[0] ? o->broker : CL_DEFAULT_ENDPOINT;
+    if (!o->key[0] != !o->broker_key[0]) {
+        snprintf(err, errlen, "--key and --broker-key go together: this runner's keys and "
+                              "the broker's public key");
+        return -EINVAL;
+    }
+    if (o->key[0] && cl_keys_load(&r->keys, o->key, o->broker_key, err, errlen) < 0)
+        return -EINVAL;
+    r->sock = cl_connect(r->endpoint, &r->keys, NULL, err, errlen);
+    return r->sock ? 0 : -EINVAL;
+}
+
+/*
+ * Waits up to ms for one message, answering nothing.  Returns 0 with m,
+ * -ETIMEDOUT, -EACCES (the handshake failed: err says why), -EINTR.
+ */
+static int wait_message(struct remote *r, struct cl_msg *m, int64_t ms, char *err,
+                        size_t errlen)
+{
+    int64_t until = cl_now_ms() + ms;
+
+    for (;;) {
+        int rc = cl_recv(r->sock, NULL, m, err, errlen);
+
+        if (rc == 0) {
+            r->heard_ms = cl_now_ms();
+            if (m->type != CL_HB)
+                return 0;
+            /* The broker is there: a long build is worth waiting for. */
+            until = r->heard_ms + ms;
+            cl_msg_free(m);
+            continue;
+        }
+        if (rc == -EPROTO)
+            return rc;
+        if (cl_auth_failure(r->sock, err, errlen) < 0)
+            return -EACCES;
+        if (stop_signals)
+            return -EINTR;
+        if (cl_now_ms() >= until)
+            return -ETIMEDOUT;
+        cl_poll(&r->sock, 1, POLL_MS);
+    }
+}
+
+/* The one line for a broker that did not answer. */
+static void no_answer(struct remote *r, int rc, const char *err)
+{
+    if (rc == -EACCES || rc == -EPROTO)
+        fprintf(stderr, "loads-runner: %s: %s\n", r->endpoint, err);
+    else if (rc == -EINTR)
+        fprintf(stderr, "loads-runner: interrupted while waiting for the broker %s\n",
+                r->endpoint);
+    else
+        fprintf(stderr, "loads-runner: no answer from the broker %s in %d s: is it "
+                        "running%s?\n", r->endpoint, ANSWER_MS / 1000,
+                r->keys.have ? ", and is this runner's public key in its --allow folder"
+                             : ", and does it want keys (--key, --broker-key)");
+}
+
+/* Sends m and waits for the answer of type want (or refused). */
+static int ask(struct remote *r, struct cl_msg *m, enum cl_type want, struct cl_msg *answer)
+{
+    char err[1024];
+    int rc;
+
+    cl_send(r->sock, NULL, m);
+    for (;;) {
+        rc = wait_message(r, answer, ANSWER_MS, err, sizeof(err));
+        if (rc < 0) {
+            no_answer(r, rc, err);
+            return RUNNER_USAGE;
+        }
+        if (answer->type == want)
+            return 0;
+        if (answer->type == CL_REFUSED) {
+            char line[CL_ERROR_LEN];
+
+            snprintf(line, sizeof(line), "%s", answer->error);
+            runner_one_line(line);
+            fprintf(stderr, "loads-runner: %s\n", line);
+            rc = answer->status > 0 && answer->status < 256 ? (int)answer->status
+                                                            : RUNNER_USAGE;
+            cl_msg_free(answer);
+            return rc;
+        }
+        cl_msg_free(answer);
+    }
+}
+
+/* ------------------------------------------------------------- broker commands */
+
+static int broker_command(struct remote *r)
+{
+    struct cl_msg m = {0}, a;
+    int rc;
+
+    m.type = r->o->broker_cmd == RUNNER_BROKER_PING    ? CL_PING
+             : r->o->broker_cmd == RUNNER_BROKER_CHECK ? CL_LIST
+                                                       : CL_PURGE;
+    rc = ask(r, &m, m.type == CL_PING ? CL_PONG : m.type == CL_LIST ? CL_CLUSTER : CL_PURGED,
+             &a);
+    if (rc)
+        return rc;
+    if (a.type == CL_PONG) {
+        printf("broker %s answers: Loads %s, %u agent%s\n", r->endpoint, a.sw, a.agents,
+               a.agents == 1 ? "" : "s");
+    } else if (a.type == CL_PURGED) {
+        printf("broker %s: stopping %llu run%s\n", r->endpoint, (unsigned long long)a.count,
+               a.count == 1 ? "" : "s");
+    } else {
+        printf("Agents: %u\n", a.nlist);
+        if (a.nlist)
+            printf("  %-32s %8s  %-8s %-9s %s\n", "Host", "Pid", "Version", "State", "Run");
+        for (uint32_t i = 0; i < a.nlist; i++)
+            printf("  %-32s %8lld  %-8s %-9s %s\n", a.list[i].host, (long long)a.list[i].pid,
+                   a.list[i].version, a.list[i].state, a.list[i].run[0] ? a.list[i].run : "-");
+        printf("Runs: %u\n", a.nruns);
+        if (a.nruns)
+            printf("  %-16s  %-9s %6s %9s  %s\n", "Run", "State", "Agents", "Elapsed", "Test");
+        for (uint32_t i = 0; i < a.nruns; i++)
+            printf("  %-16s  %-9s %6u %8.1fs  %s\n", a.runs[i].run, a.runs[i].state,
+                   a.runs[i].agents, a.runs[i].elapsed, a.runs[i].test);
+    }
+    cl_msg_free(&a);
+    return RUNNER_OK;
+}
+
+/* ------------------------------------------------------------- the run */
+
+/* The local segment for the run that info describes. */
+static int setup_run(struct remote *r, const struct cl_msg *info)
+{
+    const struct cl_spec *sp = &info->spec;
+    struct shm_header *h;
+    char err[256];
+
+    r->nagents = info->nlist < CL_MAX_AGENTS ? info->nlist : CL_MAX_AGENTS;
+    if (!r->nagents) {
+        fprintf(stderr, "loads-runner: run %s has no agents\n", info->run);
+        return -1;
+    }
+    shm_clean_stale();
+    if (shm_create(&r->shm, r->nagents, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return -1;
+    }
+    r->have_shm = 1;
+    h = r->shm.hdr;
+    h->started_us = info->started_us ? info->started_us : shm_now_us();
+    h->started_mono_us = shm_mono_us() - (int64_t)(info->at * 1e6);
+    h->planned_runs = info->count;
+    h->duration_us = sp->duration_us;
+    h->ncycles = sp->nusers;
+    for (uint32_t k = 0; k < sp->nusers && k < SHM_MAX_CYCLES; k++)
+        h->cycle_users[k] = sp->users[k] * r->nagents;
+    h->cycle_started_mono_us = h->started_mono_us;
+    snprintf(h->test, sizeof(h->test), "%s", sp->test);
+    snprintf(h->server_url, sizeof(h->server_url), "%s", sp->server_url);
+    for (uint32_t i = 0; i < r->nagents; i++) {
+        struct shm_slot *slot = shm_slot(&r->shm, i);
+
+        snprintf(r->agents[i].name, sizeof(r->agents[i].name), "%s:%lld", info->list[i].host,
+                 (long long)info->list[i].pid);
+        r->agents[i].state = "running";
+        r->pids[i] = (int32_t)info->list[i].pid;
+        slot->pid = r->pids[i];
+        slot->users = sp->users[0];
+        slot->state = SHM_WORKER_RUNNING;
+    }
+    h->state = strcmp(info->state, "done") == 0 ? SHM_RUN_DONE : SHM_RUN_RUNNING;
+    return 0;
+}
+
+static void on_stats(struct remote *r, struct cl_msg *m)
+{
+    struct shm_header *h = r->shm.hdr;
+    struct shm_slot *slot;
+    uint32_t i = m->agents;
+
+    if (i >= r->nagents)
+        return;
+    slot = shm_slot(&r->shm, i);
+    if (m->reset) {
+        uint32_t state = slot->state;
+
+        memset(slot, 0, sizeof(*slot));
+        slot->pid = r->pids[i];
+        slot->state = state;
+        shm_recent_free(&r->recent[i]);
+    } else if (m->seq != r->seq[i] + 1) {
+        /* A delta went missing on the way: ask for the whole run again. */
+        struct cl_msg again = {.type = CL_ATTACH};
+
+        snprintf(again.run, sizeof(again.run), "%s", r->run);
+        cl_send(r->sock, NULL, &again);
+        return;
+    }
+    shm_delta_apply(slot, &m->d);
+    r->seq[i] = m->seq;
+    if (!m->reset && r->scratch) {
+        shm_sparse_add(r->scratch, &m->d.latency);
+        shm_recent_push(slot, &r->recent[i], r->scratch);
+    }
+    if (m->d.cycle < h->ncycles) {
+        slot->users = r->o->users[m->d.cycle < r->o->nusers ? m->d.cycle : 0];
+        if (m->d.cycle >= h->cycle) {
+            h->cycle_started_mono_us = h->started_mono_us + (int64_t)(m->d.cycle_started * 1e6);
+            __atomic_store_n(&h->cycle, m->d.cycle, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static void on_lost(struct remote *r, const struct cl_msg *m)
+{
+    char text[SHM_MSG_LEN];
+    struct shm_slot *slot;
+
+    if (m->agents >= r->nagents)
+        return;
+    slot = shm_slot(&r->shm, m->agents);
+    r->agents[m->agents].lost = 1;
+    r->agents[m->agents].lost_at = m->at;
+    r->agents[m->agents].state = "lost";
+    __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
+    shm_store(&slot->c.users_active, 0);
+    snprintf(text, sizeof(text), "agent %s lost at %.1f s", r->agents[m->agents].name, m->at);
+    shm_ring_push(slot, SHM_CRASH, r->shm.hdr->test, text);
+    if (!r->dash && !r->o->quiet)
+        fprintf(stderr, "loads-runner: %s\n", text);
+}
+
+static void on_end(struct remote *r, const struct cl_msg *m)
+{
+    struct shm_header *h = r->shm.hdr;
+
+    for (uint32_t i = 0; i < m->nlist && i < r->nagents; i++) {
+        struct tui_agent *a = &r->agents[i];
+        struct shm_slot *slot = shm_slot(&r->shm, i);
+
+        a->status = m->list[i].status;
+        if (strcmp(m->list[i].state, "lost") == 0) {
+            a->lost = 1;
+            a->lost_at = m->list[i].at;
+            a->state = "lost";
+        } else {
+            a->state = strcmp(m->list[i].state, "done") == 0 ? "done" : "failed";
+            __atomic_store_n(&slot->state, SHM_WORKER_DONE, __ATOMIC_RELAXED);
+        }
+        shm_store(&slot->c.users_active, 0);
+    }
+    h->ended_mono_us = h->started_mono_us + (int64_t)(m->at * 1e6);
+    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
+    r->ended = 1;
+}
+
+/* Handles every message waiting; returns when none is left. */
+static void drain(struct remote *r)
+{
+    struct cl_msg m;
+    char err[256];
+    int rc;
+
+    while ((rc = cl_recv(r->sock, NULL, &m, err, sizeof(err))) != -EAGAIN) {
+        if (rc < 0) {
+            if (rc != -EPROTO)
+                break;
+            continue;
+        }
+        r->heard_ms = cl_now_ms();
+        if (strcmp(m.run, r->run) == 0 || m.type == CL_HB) {
+            switch (m.type) {
+            case CL_STATS: on_stats(r, &m); break;
+            case CL_LOST: on_lost(r, &m); break;
+            case CL_END: on_end(r, &m); break;
+            default: break;
+            }
+        }
+        if (m.type == CL_REFUSED) {
+            char line[CL_ERROR_LEN];
+
+            snprintf(line, sizeof(line), "%s", m.error);
+            runner_one_line(line);
+            if (r->dash)
+                tui_dash_close(r->dash);
+            r->dash = NULL;
+            fprintf(stderr, "loads-runner: %s\n", line);
+            r->refused = m.status > 0 && m.status < 256 ? (int)m.status : RUNNER_FAILED;
+            r->ended = 1;
+        }
+        cl_msg_free(&m);
+    }
+}
+
+static void fill_agent_counts(struct remote *r)
+{
+    for (uint32_t i = 0; i < r->nagents; i++) {
+        const struct shm_slot *slot = shm_slot(&r->shm, i);
+
+        r->agents[i].hits = shm_load(&slot->c.hits);
+        r->agents[i].runs = shm_load(&slot->c.runs);
+        r->agents[i].failures = shm_load(&slot->c.failures);
+        r->agents[i].errors = shm_load(&slot->c.errors);
+    }
+}
+
+/* The summary and the exit status, as runner_report, plus the agents. */
+static int report(struct remote *r)
+{
+    const struct runner_opts *o = r->o;
+    const struct shm_header *h = r->shm.hdr;
+    struct shm_stats st;
+    int status = RUNNER_OK;
+
+    if (shm_stats_collect(&st, &r->shm) < 0) {
+        fprintf(stderr, "loads-runner: out of memory for the summary\n");
+        return RUNNER_USAGE;
+    }
+    fill_agent_counts(r);
+    if (st.c.failures || st.c.errors || st.crashes)
+        status = RUNNER_FAILED;
+    if (h->planned_runs && !h->stop && st.c.runs != h->planned_runs)
+        status = RUNNER_FAILED;
+    for (uint32_t i = 0; i < r->nagents; i++)
+        if (r->agents[i].lost)
+            status = RUNNER_FAILED;
+    if (r->lost_broker)
+        status = RUNNER_FAILED;
+    if (o->output == RUNNER_JSON) {
+        tui_summary_json_agents(stdout, h, &st, status, r->agents, r->nagents);
+    } else {
+        tui_summary_text(stdout, h, &st);
+        tui_summary_agents_text(stdout, r->agents, r->nagents);
+    }
+    if (o->json_file[0]) {
+        FILE *f = fopen(o->json_file, "w");
+
+        if (!f || (tui_summary_json_agents(f, h, &st, status, r->agents, r->nagents),
+                   fclose(f)) != 0) {
+            fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
+                    strerror(errno));
+            status = RUNNER_USAGE;
+        }
+    }
+    fflush(stdout);
+    shm_stats_free(&st);
+    return status;
+}
+
+static double fraction(struct remote *r)
+{
+    uint64_t runs = 0;
+
+    for (uint32_t i = 0; i < r->nagents; i++)
+        runs += shm_load(&shm_slot(&r->shm, i)->c.runs);
+    return tui_run_fraction(r->shm.hdr, runs);
+}
+
+/*
+ * Shows the run until its end, or until the user detaches (attached) or
+ * the broker goes silent.  Ctrl-C or q stops a run this runner started
+ * (a second time: at once); attached, they only detach.  Returns 1 when
+ * detached before the end.
+ */
+static int follow(struct remote *r, int attached)
+{
+    int64_t next_hb = 0;
+    int seen = 0;
+
+    if (runner_wants_dashboard(r->o))
+        r->dash = tui_dash_open(&r->shm, attached ? TUI_DASH_ATTACHED : 0);
+    r->progress = !r->dash && !r->o->quiet && isatty(2) && isatty(1);
+    r->plain = !r->dash && !r->o->quiet && isatty(2) && !isatty(1);
+    r->heard_ms = cl_now_ms();
+    while (!r->ended) {
+        int64_t now;
+
+        cl_poll(&r->sock, 1, POLL_MS);
+        drain(r);
+        now = cl_now_ms();
+        if (now >= next_hb) {
+            struct cl_msg hb = {.type = CL_HB};
+
+            snprintf(hb.state, sizeof(hb.state), "%s", attached ? "watching" : "running");
+            snprintf(hb.run, sizeof(hb.run), "%s", r->run);
+            cl_send(r->sock, NULL, &hb);
+            next_hb = now + CL_HB_MS;
+        }
+        if (r->dash && tui_dash_tick(r->dash) == TUI_DASH_QUIT)
+            stop_signals++;
+        if (stop_signals != seen) {
+            struct cl_msg stop = {.type = CL_STOP, .hard = stop_signals >= 2};
+
+            seen = stop_signals;
+            if (attached)
+                break;
+            snprintf(stop.run, sizeof(stop.run), "%s", r->run);
+            cl_send(r->sock, NULL, &stop);
+            __atomic_store_n(&r->shm.hdr->stop, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&r->shm.hdr->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
+        }
+        if (now - r->heard_ms > CL_TIMEOUT_MS) {
+            r->lost_broker = 1;
+            break;
+        }
+        if (r->progress)
+            tui_progress(stderr, fraction(r), 0);
+        else if (r->plain && shm_mono_us() >= r->plain_next_us) {
+            struct shm_stats st;
+
+            if (r->plain_next_us && shm_stats_collect(&st, &r->shm) == 0) {
+                tui_progress_line(stderr, r->shm.hdr, &st);
+                shm_stats_free(&st);
+            }
+            r->plain_next_us = shm_mono_us() + 5000000;
+        }
+    }
+    if (r->dash)
+        tui_dash_close(r->dash);
+    r->dash = NULL;
+    if (r->progress)
+        tui_progress(stderr, fraction(r), 1);
+    if (r->lost_broker) {
+        struct shm_header *h = r->shm.hdr;
+
+        h->ended_mono_us = shm_mono_us();
+        h->state = SHM_RUN_DONE;
+        fprintf(stderr, "loads-runner: lost the broker %s at %.1f s: the figures below "
+                        "stop there\n", r->endpoint,
+                (double)(h->ended_mono_us - h->started_mono_us) / 1e6);
+    }
+    return !r->ended && !r->lost_broker;
+}
+
+/* Waits for the info of the started run (after the start barrier). */
+static int wait_start(struct remote *r, struct cl_msg *info)
+{
+    char err[1024];
+    int rc;
+
+    for (;;) {
+        /* Building may take a while; the broker's heartbeats keep us patient. */
+        rc = wait_message(r, info, CL_TIMEOUT_MS, err, sizeof(err));
+        if (rc == -EINTR) {
+            struct cl_msg stop = {.type = CL_STOP, .hard = 1};
+
+            snprintf(stop.run, sizeof(stop.run), "%s", r->run);
+            cl_send(r->sock, NULL, &stop);
+            fprintf(stderr, "loads-runner: stopped before the start\n");
+            return RUNNER_FAILED;
+        }
+        if (rc < 0) {
+            no_answer(r, rc, err);
+            return RUNNER_USAGE;
+        }
+        if (info->type == CL_INFO && strcmp(info->run, r->run) == 0 &&
+            strcmp(info->state, "starting") != 0)
+            return 0;
+        if (info->type == CL_REFUSED) {
+            char line[CL_ERROR_LEN];
+
+            snprintf(line, sizeof(line), "%s", info->error);
+            runner_one_line(line);
+            fprintf(stderr, "loads-runner: %s\n", line);
+            rc = info->status > 0 && info->status < 256 ? (int)info->status : RUNNER_USAGE;
+            cl_msg_free(info);
+            return rc;
+        }
+        cl_msg_free(info);
+    }
+}
+
+static int submit(struct remote *r)
+{
+    const struct runner_opts *o = r->o;
+    struct cl_msg m = {.type = CL_SUBMIT, .agents = o->agents, .detach = o->detach};
+    struct cl_msg ok, info;
+    struct files fs = {0};
+    char err[1024];
+    int rc;
+
+    if (collect_files(o, &fs, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        files_free(&fs);
+        return RUNNER_USAGE;
+    }
+    snprintf(m.spec.test, sizeof(m.spec.test), "%s", o->test);
+    snprintf(m.spec.server_url, sizeof(m.spec.server_url), "%s", o->server_url);
+    memcpy(m.spec.users, o->users, sizeof(m.spec.users));
+    m.spec.nusers = o->nusers;
+    memcpy(m.spec.hits, o->hits, sizeof(m.spec.hits));
+    m.spec.nhits = o->duration_us ? 0 : o->nhits;
+    m.spec.duration_us = o->duration_us;
+    m.spec.workers = o->workers;
+    m.spec.ramp_up = o->ramp_up;
+    m.spec.timeout = o->timeout;
+    m.spec.grace = o->grace;
+    m.spec.max_body = o->max_body;
+    memcpy(m.files, fs.f, sizeof(m.files));
+    m.nfiles = fs.n;
+    cl_files_hash(m.files, m.nfiles, m.hash);
+    rc = ask(r, &m, CL_ACCEPTED, &ok);
+    files_free(&fs);
+    if (rc)
+        return rc;
+    snprintf(r->run, sizeof(r->run), "%s", ok.run);
+    cl_msg_free(&ok);
+    rc = wait_start(r, &info);
+    if (rc)
+        return rc;
+    if (o->detach) {
+        printf("%s\n", r->run);
+        fprintf(stderr, "loads-runner: run %s started on %u agent%s; watch it with "
+                        "loads-runner --attach %s --broker %s\n", r->run, info.nlist,
+                info.nlist == 1 ? "" : "s", r->run, r->endpoint);
+        cl_msg_free(&info);
+        return RUNNER_OK;
+    }
+    rc = setup_run(r, &info);
+    cl_msg_free(&info);
+    if (rc < 0)
+        return RUNNER_USAGE;
+    follow(r, 0);
+    if (r->refused)
+        return r->refused;
+    return report(r);
+}
+
+static int attach(struct remote *r)
+{
+    struct cl_msg m = {.type = CL_ATTACH}, info;
+    int rc;
+
+    snprintf(m.run, sizeof(m.run), "%s", r->o->attach_run);
+    rc = ask(r, &m, CL_INFO, &info);
+    if (rc)
+        return rc;
+    snprintf(r->run, sizeof(r->run), "%s", info.run);
+    rc = setup_run(r, &info);
+    cl_msg_free(&info);
+    if (rc < 0)
+        return RUNNER_USAGE;
+    if (follow(r, 1)) {
+        fprintf(stderr, "loads-runner: detached from run %s, which goes on\n", r->run);
+        return RUNNER_OK;
+    }
+    if (r->refused)
+        return r->refused;
+    return report(r);
+}
+
+int runner_remote(const struct runner_opts *o)
+{
+    static struct remote r;
+    char err[1024];
+    int status;
+
+    r.o = o;
+    install_signals();
+    if (open_broker(&r, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        cl_ctx_close();
+        return RUNNER_USAGE;
+    }
+    r.scratch = calloc(1, sizeof(*r.scratch));
+    if (o->broker_cmd)
+        status = broker_command(&r);
+    else if (o->attach)
+        status = attach(&r);
+    else
+        status = submit(&r);
+    if (r.have_shm)
+        shm_destroy(&r.shm);
+    for (uint32_t i = 0; i < CL_MAX_AGENTS; i++)
+        shm_recent_free(&r.recent[i]);
+    free(r.scratch);
+    cl_close(r.sock);
+    cl_ctx_close();
+    return status;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Security: key pairs made by loads-broker --keygen (mode 0600); a broker
+# with keys lets in the agents and runners of its allow list only: an
+# agent with a key it does not know, a runner with such a key, and a
+# runner without keys are refused with a clear message, and the broker
+# logs the refusal.  Without keys, a broker will not listen on anything
+# but loopback or ipc.
+source "$(dirname "$0")/../lib.sh"
+source "$REPO/tests/e2e/cluster_lib.bash"
+
+K=$TMP_ROOT/keys
+mkdir -p "$K/allow"
+
+step "keys"
+for n in broker agent1 agent2 runner stranger; do
+    "$BUILD/loads-broker" --keygen "$K/$n" >/dev/null || fail "--keygen $n"
+done
+expect_eq "$(stat -c %a "$K/agent1_secret")" 600 "mode of a secret key"
+expect_eq "$(stat -c %a "$K/agent1")" 600 "mode of a public key"
+"$BUILD/loads-broker" --keygen "$K/agent1" >/dev/null 2>"$TMP_ROOT/err" &&
+    fail "--keygen overwrote a key"
+grep -q "exists already" "$TMP_ROOT/err" || fail "--keygen over a key: $(cat "$TMP_ROOT/err")"
+cp "$K/agent1" "$K/agent2" "$K/runner" "$K/allow/"
+
+step "no keys, not loopback: refused"
+"$BUILD/loads-broker" --endpoint tcp://0.0.0.0:7 >"$TMP_ROOT/out" 2>"$TMP_ROOT/err" &&
+    fail "a broker without keys listened on 0.0.0.0"
+grep -q "refusing to listen on tcp://0.0.0.0:7 without keys" "$TMP_ROOT/err" ||
+    fail "stderr: $(cat "$TMP_ROOT/err")"
+
+use_module example.c
+start_nginx
+start_broker --key "$K/broker" --allow "$K/allow"
+start_agent a1 --key "$K/agent1" --broker-key "$K/broker"
+start_agent bad --key "$K/stranger" --broker-key "$K/broker"
+BAD=$AGENT_PID
+RUNNER_KEYS=(--key "$K/runner" --broker-key "$K/broker")
+wait_agents 1 "${RUNNER_KEYS[@]}"
+
+step "the allowed runner runs on the allowed agent only"
+run_loads example.TestWebSite.test_something --server-url "$NGINX_URL" -c 5 --agents 1 \
+    --broker "$BROKER" "${RUNNER_KEYS[@]}"
+expect_status 0
+expect_out_line "Hits: 5"
+expect_access_log 5
+expect_out_contains "a1:"
+cluster_check "${RUNNER_KEYS[@]}"
+grep -q '^  bad ' <<<"$CHECK_OUT" && fail "the stranger agent registered" "$CHECK_OUT"
+
+step "the stranger agent: refused, told, logged"
+for ((i = 0; i < 80; i++)); do
+    grep -q "refused this side's key" "$TMP_ROOT/agent-bad.log" && break
+    sleep 0.1
+done
+grep -q "refused this side's key" "$TMP_ROOT/agent-bad.log" ||
+    fail "the stranger agent was not told" "$(cat "$TMP_ROOT/agent-bad.log")"
+alive "$BAD" || fail "the stranger agent died instead of waiting"
+grep -q "refused a client from 127.0.0.1: public key .* is not in the allow list" \
+    "$BROKER_LOG" || fail "the broker did not log the refusal"
+
+step "a runner with a key the broker does not know"
+run_loads --ping-broker --broker "$BROKER" --key "$K/stranger" --broker-key "$K/broker"
+expect_usage_error
+expect_err_contains "the broker refused this side's key"
+echo "  stderr: $(cat "$ERR")"
+
+step "a runner without keys"
+run_loads --ping-broker --broker "$BROKER"
+expect_usage_error
+expect_err_contains "$BROKER: "
+# The broker notices on its next round (within a heartbeat period).
+for ((i = 0; i < 30; i++)); do
+    grep -q "failed the CURVE handshake (no keys, or not this broker's public key)" \
+        "$BROKER_LOG" && break
+    sleep 0.1
+done
+grep -q "failed the CURVE handshake (no keys, or not this broker's public key)" "$BROKER_LOG" ||
+    fail "the broker did not log the keyless runner"
+echo "  stderr: $(cat "$ERR")"

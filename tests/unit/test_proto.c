@@ -1,0 +1,337 @@
+/*
+ * Unit tests for cluster/proto.c and shm/delta.c: every message type
+ * round-trips, malformed messages are refused with a reason, and figures
+ * sent as deltas over the wire merge into exactly the histogram a single
+ * machine would have recorded, bucket for bucket.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cluster/proto.h"
+#include "shm/stats.h"
+#include "tests/unit/unit.h"
+
+static void roundtrip(const struct cl_msg *in, struct cl_msg *out)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[256] = "";
+
+    CHECK_INT_EQ(cl_encode(in, &buf, &len), 0);
+    if (cl_decode(out, buf, len, err, sizeof(err)) != 0)
+        unit_fail(__FILE__, __LINE__, "decode: %s", err);
+    free(buf);
+    CHECK_INT_EQ(out->type, in->type);
+}
+
+UNIT_TEST(proto_every_type_roundtrips)
+{
+    for (int t = CL_NONE + 1; t < CL_NTYPES; t++) {
+        struct cl_msg in = {.type = (enum cl_type)t}, out;
+
+        snprintf(in.run, sizeof(in.run), "00000000000000ab");
+        snprintf(in.spec.test, sizeof(in.spec.test), "example.TestWebSite");
+        in.spec.users[0] = 3;
+        in.spec.nusers = 1;
+        in.spec.hits[0] = 2;
+        in.spec.nhits = 1;
+        in.spec.timeout = 30;
+        roundtrip(&in, &out);
+        CHECK_STR_EQ(cl_type_name(out.type), cl_type_name(in.type));
+        cl_msg_free(&out);
+    }
+}
+
+UNIT_TEST(proto_fields_survive)
+{
+    static const uint8_t src[] = "LOADS_TEST(A, b) {}\n";
+    struct cl_agent agents[2] = {{.host = "h1", .pid = 42, .version = "0.1.0",
+                                  .state = "lost", .run = "r", .at = 12.5, .status = 1},
+                                 {.host = "h2", .pid = 7, .state = "done"}};
+    struct cl_msg in = {.type = CL_SUBMIT, .agents = 5, .detach = 1}, out;
+    struct cl_msg inf = {.type = CL_INFO, .list = agents, .nlist = 2, .at = 3.25,
+                         .started_us = 1700000000123456};
+
+    snprintf(in.spec.test, sizeof(in.spec.test), "example.TestWebSite.test_something");
+    snprintf(in.spec.server_url, sizeof(in.spec.server_url), "http://127.0.0.1:9");
+    in.spec.users[0] = 10, in.spec.users[1] = 20, in.spec.users[2] = 30;
+    in.spec.nusers = 3;
+    in.spec.hits[0] = 20;
+    in.spec.nhits = 1;
+    in.spec.timeout = 30;
+    in.spec.grace = 5;
+    in.spec.ramp_up = 0.5;
+    in.spec.workers = 2;
+    in.spec.max_body = 1 << 20;
+    snprintf(in.files[0].name, sizeof(in.files[0].name), "example.c");
+    in.files[0].data = src;
+    in.files[0].len = sizeof(src) - 1;
+    snprintf(in.files[1].name, sizeof(in.files[1].name), "lib/util.h");
+    in.files[1].data = src;
+    in.files[1].len = 0;
+    in.nfiles = 2;
+    cl_files_hash(in.files, in.nfiles, in.hash);
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.agents, 5);
+    CHECK_INT_EQ(out.detach, 1);
+    CHECK_STR_EQ(out.spec.test, in.spec.test);
+    CHECK_STR_EQ(out.spec.server_url, in.spec.server_url);
+    CHECK_INT_EQ(out.spec.nusers, 3);
+    CHECK_INT_EQ(out.spec.users[2], 30);
+    CHECK_INT_EQ(out.spec.hits[0], 20);
+    CHECK(out.spec.ramp_up == 0.5 && out.spec.timeout == 30 && out.spec.grace == 5);
+    CHECK_INT_EQ(out.spec.workers, 2);
+    CHECK_INT_EQ(out.spec.max_body, 1 << 20);
+    CHECK_INT_EQ(out.nfiles, 2);
+    CHECK_STR_EQ(out.files[1].name, "lib/util.h");
+    CHECK_INT_EQ(out.files[0].len, sizeof(src) - 1);
+    CHECK(memcmp(out.files[0].data, src, sizeof(src) - 1) == 0);
+    CHECK_STR_EQ(out.hash, in.hash);
+    cl_msg_free(&out);
+
+    snprintf(inf.run, sizeof(inf.run), "r1");
+    snprintf(inf.state, sizeof(inf.state), "running");
+    inf.spec = in.spec;
+    roundtrip(&inf, &out);
+    CHECK_INT_EQ(out.nlist, 2);
+    CHECK_STR_EQ(out.list[0].host, "h1");
+    CHECK_INT_EQ(out.list[0].pid, 42);
+    CHECK_STR_EQ(out.list[0].state, "lost");
+    CHECK(out.list[0].at == 12.5);
+    CHECK_INT_EQ(out.list[0].status, 1);
+    CHECK_STR_EQ(out.list[1].host, "h2");
+    CHECK_INT_EQ(out.started_us, 1700000000123456);
+    CHECK(out.at == 3.25);
+    cl_msg_free(&out);
+}
+
+/* Encodes a hand-made map of (key, value) string pairs plus v and t. */
+static int decode_map(const char *type, int version, const char *key, const char *val,
+                      char *err, size_t errlen)
+{
+    /* fixmap of 2 or 3, fixstr keys: small enough to write by hand. */
+    uint8_t buf[512];
+    size_t n = 0, l;
+    struct cl_msg m;
+    int rc;
+
+    buf[n++] = key ? 0x83 : 0x82;
+    buf[n++] = 0xa1, buf[n++] = 'v', buf[n++] = (uint8_t)version;
+    buf[n++] = 0xa1, buf[n++] = 't';
+    l = strlen(type);
+    buf[n++] = (uint8_t)(0xa0 | l);
+    memcpy(buf + n, type, l), n += l;
+    if (key) {
+        l = strlen(key);
+        buf[n++] = (uint8_t)(0xa0 | l);
+        memcpy(buf + n, key, l), n += l;
+        l = strlen(val);
+        buf[n++] = (uint8_t)(0xa0 | l);
+        memcpy(buf + n, val, l), n += l;
+    }
+    rc = cl_decode(&m, buf, n, err, errlen);
+    cl_msg_free(&m);
+    return rc;
+}
+
+UNIT_TEST(proto_refuses_with_a_reason)
+{
+    char err[256];
+    struct cl_msg m;
+    static const uint8_t junk[] = {0xc1, 0x00};
+    static const uint8_t arr[] = {0x91, 0x01};
+
+    CHECK_INT_EQ(decode_map("ping", 1, NULL, NULL, err, sizeof(err)), 0);
+    CHECK_INT_EQ(decode_map("ping", 2, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "protocol version 2, this side speaks 1");
+    CHECK_INT_EQ(decode_map("jump", 1, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "unknown message type 'jump'");
+    CHECK_INT_EQ(decode_map("attach", 1, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "attach: no 'run'");
+    CHECK_INT_EQ(decode_map("attach", 1, "run", "x", err, sizeof(err)), 0);
+    /* An unknown key is skipped: a newer peer may send more. */
+    CHECK_INT_EQ(decode_map("ping", 1, "zz", "x", err, sizeof(err)), 0);
+    CHECK_INT_EQ(cl_decode(&m, junk, sizeof(junk), err, sizeof(err)), -EPROTO);
+    cl_msg_free(&m);
+    CHECK_INT_EQ(cl_decode(&m, arr, sizeof(arr), err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "not a map");
+    cl_msg_free(&m);
+    CHECK_INT_EQ(cl_decode(&m, arr, 1, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "not msgpack, or truncated");
+    cl_msg_free(&m);
+    {
+        /* An array32 header claiming 2^32-1 items in 5 bytes: refused
+         * before anything is allocated for it. */
+        static const uint8_t huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+
+        CHECK_INT_EQ(cl_decode(&m, huge, sizeof(huge), err, sizeof(err)), -EPROTO);
+        cl_msg_free(&m);
+    }
+}
+
+UNIT_TEST(proto_refuses_paths_that_leave_the_folder)
+{
+    static const char *const bad[] = {"/etc/passwd", "../x.c", "a/../../x.c", "a//b.c",
+                                      "a/./b.c", "a b.c", "a/", ""};
+    static const uint8_t data[] = "x";
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct cl_msg in = {.type = CL_RUN}, out;
+        uint8_t *buf;
+        size_t len;
+        char err[256] = "";
+
+        snprintf(in.spec.test, sizeof(in.spec.test), "a.B");
+        in.spec.users[0] = 1, in.spec.nusers = 1;
+        in.spec.hits[0] = 1, in.spec.nhits = 1;
+        in.spec.timeout = 1;
+        snprintf(in.files[0].name, sizeof(in.files[0].name), "%s", bad[i]);
+        in.files[0].data = data;
+        in.files[0].len = 1;
+        in.nfiles = 1;
+        CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+        CHECK_INT_EQ(cl_decode(&out, buf, len, err, sizeof(err)), -EPROTO);
+        CHECK(strncmp(err, "files: ", 7) == 0);
+        free(buf);
+        cl_msg_free(&out);
+    }
+}
+
+/* splitmix64, fixed seed. */
+static uint64_t rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/*
+ * Three agents, each with two workers of its own segment, record values
+ * for five "seconds"; after each second every agent sends the delta of
+ * its merged segment through the encoder and decoder into its slot of a
+ * runner's segment.  The runner's merged histogram must equal, bucket for
+ * bucket, one histogram that recorded every value (a local run over the
+ * same data), and so must every percentile, min, max, mean and count.
+ */
+UNIT_TEST(proto_merged_deltas_equal_the_union)
+{
+    enum { AGENTS = 3, WORKERS = 2, SECONDS = 5, PER_SECOND = 2000 };
+    struct shm agent[AGENTS], runner;
+    struct shm_stats prev[AGENTS], cur, total;
+    struct hist *local = calloc(1, sizeof(*local)), *url_local = calloc(1, sizeof(*local));
+    static const double ps[] = {1, 10, 50, 90, 99, 99.9, 99.99};
+    uint64_t seed = 7, hits = 0;
+    char err[256];
+
+    CHECK(local && url_local);
+    /* The agents' segments are named after this process: one at a time. */
+    CHECK_INT_EQ(shm_create(&runner, AGENTS, err, sizeof(err)), 0);
+    for (int a = 0; a < AGENTS; a++) {
+        memset(&prev[a], 0, sizeof(prev[a]));
+        agent[a].hdr = calloc(1, sizeof(struct shm_header) +
+                                     WORKERS * sizeof(struct shm_slot));
+        CHECK(agent[a].hdr != NULL);
+        agent[a].hdr->nslots = WORKERS;
+        agent[a].owner = 0;
+    }
+    for (int sec = 0; sec < SECONDS; sec++)
+        for (int a = 0; a < AGENTS; a++) {
+            struct shm_delta d;
+            struct cl_msg in = {.type = CL_STATS, .seq = (uint64_t)sec + 1}, out;
+            uint8_t *buf;
+            size_t len;
+
+            for (int w = 0; w < WORKERS; w++) {
+                struct shm_slot *slot = shm_slot(&agent[a], (uint32_t)w);
+
+                for (int i = 0; i < PER_SECOND; i++) {
+                    /* log-uniform from 1 us to ~17 s, plus a few heavy ones */
+                    uint64_t v = 1ull << (rng(&seed) % 24);
+                    const char *key = i % 3 ? "GET http://x/a" : "POST http://x/b";
+                    struct shm_url *u = shm_url_get(slot, key, shm_hash(key, NULL));
+
+                    v += rng(&seed) % v;
+                    hist_record(&slot->latency, v);
+                    hist_record(local, v);
+                    hist_record(&u->latency, v);
+                    if (i % 3)
+                        hist_record(url_local, v);
+                    shm_add(&u->hits, 1);
+                    shm_add(&slot->c.hits, 1);
+                    hits++;
+                }
+                shm_msg_count(slot, SHM_FAILURE, "A.b", "no Search in body");
+                CHECK_INT_EQ(shm_counter_add(slot, "pages", 3), 0);
+            }
+            CHECK_INT_EQ(shm_stats_collect(&cur, &agent[a]), 0);
+            CHECK_INT_EQ(shm_delta_diff(&in.d, &prev[a], &cur), 0);
+            shm_stats_free(&prev[a]);
+            prev[a] = cur;
+            CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+            shm_delta_free(&in.d);
+            if (cl_decode(&out, buf, len, err, sizeof(err)) != 0)
+                unit_fail(__FILE__, __LINE__, "decode: %s", err);
+            free(buf);
+            d = out.d;
+            shm_delta_apply(shm_slot(&runner, (uint32_t)a), &d);
+            cl_msg_free(&out);
+        }
+
+    CHECK_INT_EQ(shm_stats_collect(&total, &runner), 0);
+    CHECK_INT_EQ(total.c.hits, hits);
+    CHECK_INT_EQ(total.latency.count, local->count);
+    CHECK_INT_EQ(total.latency.sum_us, local->sum_us);
+    for (uint32_t i = 0; i < HIST_COUNTS; i++)
+        if (total.latency.counts[i] != local->counts[i])
+            unit_fail(__FILE__, __LINE__, "bucket %u: %llu != %llu", i,
+                      (unsigned long long)total.latency.counts[i],
+                      (unsigned long long)local->counts[i]);
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
+        CHECK_INT_EQ(hist_percentile(&total.latency, ps[i]), hist_percentile(local, ps[i]));
+    CHECK_INT_EQ(hist_min(&total.latency), hist_min(local));
+    CHECK_INT_EQ(hist_max(&total.latency), hist_max(local));
+    CHECK_INT_EQ(total.nurls, 2);
+    CHECK_STR_EQ(total.urls[0].key, "GET http://x/a");
+    CHECK_INT_EQ(total.urls[0].latency.count, url_local->count);
+    CHECK(memcmp(total.urls[0].latency.counts, url_local->counts,
+                 sizeof(url_local->counts)) == 0);
+    CHECK_INT_EQ(total.nmsgs, 1);
+    CHECK_INT_EQ(total.msgs[0].count, AGENTS * WORKERS * SECONDS);
+    CHECK_INT_EQ(total.ncounters, 1);
+    CHECK_INT_EQ(total.counters[0].value, 3 * AGENTS * WORKERS * SECONDS);
+
+    /* A late watcher: each slot's snapshot, added into an empty segment,
+     * gives the same figures. */
+    {
+        struct shm late = {0};
+        struct shm_stats again;
+
+        late.hdr = calloc(1, sizeof(struct shm_header) + AGENTS * sizeof(struct shm_slot));
+        CHECK(late.hdr != NULL);
+        late.hdr->nslots = AGENTS;
+        for (uint32_t a = 0; a < AGENTS; a++) {
+            struct shm_delta d;
+
+            CHECK_INT_EQ(shm_delta_snapshot(&d, shm_slot(&runner, a)), 0);
+            shm_delta_apply(shm_slot(&late, a), &d);
+            shm_delta_free(&d);
+        }
+        CHECK_INT_EQ(shm_stats_collect(&again, &late), 0);
+        CHECK(memcmp(&again.c, &total.c, sizeof(total.c)) == 0);
+        CHECK(memcmp(&again.latency, &total.latency, sizeof(total.latency)) == 0);
+        CHECK_INT_EQ(again.msgs[0].count, total.msgs[0].count);
+        shm_stats_free(&again);
+        free(late.hdr);
+    }
+    shm_stats_free(&total);
+    for (int a = 0; a < AGENTS; a++) {
+        shm_stats_free(&prev[a]);
+        free(agent[a].hdr);
+    }
+    shm_destroy(&runner);
+    free(local);
+    free(url_local);
+}
