@@ -16,9 +16,10 @@
 
 #include "shm/shm.h"
 
+/* The header, the workers' slots, and the supervisor's slot after them. */
 static size_t segment_size(uint32_t nslots)
 {
-    return sizeof(struct shm_header) + (size_t)nslots * sizeof(struct shm_slot);
+    return sizeof(struct shm_header) + ((size_t)nslots + 1) * sizeof(struct shm_slot);
 }
 
 /*
@@ -215,6 +216,12 @@ struct shm_url *shm_url_get(struct shm_slot *slot, const char *key, uint64_t has
 void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *test,
                    const char *text)
 {
+    shm_msg_add(slot, kind, test, text, 1);
+}
+
+void shm_msg_add(struct shm_slot *slot, enum shm_outcome kind, const char *test,
+                 const char *text, uint64_t count)
+{
     uint64_t hash = shm_hash(test, text) ^ (uint64_t)kind;
     uint32_t n = slot->nmsgs;
     struct shm_msg *m;
@@ -224,12 +231,12 @@ void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *tes
         if (m->hash == hash && m->kind == (uint32_t)kind &&
             strncmp(m->test, test, SHM_NAME_LEN - 1) == 0 &&
             strncmp(m->text, text, SHM_MSG_LEN - 1) == 0) {
-            shm_add(&m->count, 1);
+            shm_add(&m->count, count);
             return;
         }
     }
     if (n == SHM_MSGS) {
-        shm_add(&slot->msgs_other, 1);
+        shm_add(&slot->msgs_other, count);
         return;
     }
     m = &slot->msgs[n];
@@ -237,7 +244,7 @@ void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *tes
     m->hash = hash;
     copy_text(m->test, sizeof(m->test), test);
     copy_text(m->text, sizeof(m->text), text);
-    shm_store(&m->count, 1);
+    shm_store(&m->count, count);
     __atomic_store_n(&slot->nmsgs, n + 1, __ATOMIC_RELEASE);
 }
 

@@ -54,12 +54,28 @@ void vu_yield(struct loads_test *vu, enum vu_state state)
     vu_set_state(vu, VU_RUNNING);
 }
 
+/*
+ * The heartbeat the supervisor reads (shm.h, struct shm_slot): which test's
+ * code holds the loop now, 0 when none does.  Single writer: this worker.
+ */
+static void publish_running(struct worker *w, const struct worker_test *test)
+{
+    uint32_t running = test ? (uint32_t)(test - w->plan->tests) + 1 : 0;
+
+    __atomic_store_n(&w->slot->running, running, __ATOMIC_RELAXED);
+}
+
 /* Called from the loop: runs a VU until its next wait, or until it ends. */
 void vu_resume(struct loads_test *vu)
 {
     struct worker *w = vu->w;
+    int ended;
 
-    if (coro_resume(vu->co) == 1) {
+    shm_add(&w->slot->beat, 1);
+    publish_running(w, vu->test);
+    ended = coro_resume(vu->co) == 1;
+    publish_running(w, NULL);
+    if (ended) {
         vu_set_state(vu, VU_FINISHED);
         shm_add(&w->slot->c.users_active, (uint64_t)-1);
         if (--w->vus_left == 0)
@@ -117,6 +133,7 @@ static void run_test(struct loads_test *vu, const struct worker_test *test)
     volatile int setup_done = 0;
 
     vu->test = test;
+    publish_running(vu->w, test);
     vu->outcome = VU_SUCCESS;
     vu->msg[0] = '\0';
     shm_add(&vu->w->slot->c.runs_started, 1);
