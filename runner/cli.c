@@ -50,11 +50,17 @@ static const char usage[] =
     "\n"
     "On a terminal a dashboard shows the run live: q or Ctrl-C stops it (running\n"
     "tests get the grace period; press again to kill them), ? lists the keys.\n"
+    "SIGINT, SIGTERM, SIGHUP and SIGQUIT stop a run the same way.\n"
     "\n"
-    "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
-    "2 bad usage or setup (the reason is printed on stderr).  A stopped run\n"
-    "counts the runs that ended.  With --attach, the watched run's status, or 0\n"
-    "when detached before its end.\n";
+    "Exit status:\n"
+    "  0    every test run succeeded\n"
+    "  1    some failed or errored, or a worker crashed\n"
+    "  2    bad usage or setup (the reason is printed on stderr)\n"
+    "  130  stopped before the end of its plan by SIGINT (Ctrl-C) or q\n"
+    "  143  stopped by SIGTERM (129 SIGHUP, 131 SIGQUIT: 128 + the signal)\n"
+    "A stopped run prints its summary of the runs that ended, with a line such\n"
+    "as \"Stopped by SIGTERM after 2.1 s of 30 s\" (\"stopped\" in the JSON).\n"
+    "With --attach, the watched run's status, or 0 when detached before its end.\n";
 
 enum {
     OPT_SERVER_URL = 256,

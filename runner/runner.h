@@ -18,6 +18,9 @@ enum {
     RUNNER_OK = 0,          /* every test run succeeded */
     RUNNER_FAILED = 1,      /* some run failed or errored */
     RUNNER_USAGE = 2,       /* bad usage or setup */
+    RUNNER_STOPPED = 128,   /* + the signal that stopped the run before its plan's
+                               end: 130 SIGINT or q, 143 SIGTERM, 129 SIGHUP,
+                               131 SIGQUIT, as a shell reports a killed command */
 };
 
 struct runner_opts {

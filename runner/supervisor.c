@@ -26,13 +26,24 @@
 #define DASH_POLL_MS  50          /* keys and frames of the dashboard */
 #define PLAIN_EVERY   5000000     /* us between plain progress lines */
 
-static volatile sig_atomic_t stop_signals;   /* SIGINT/SIGTERM received */
+/* The signals that stop a run: the first one is the stop's cause. */
+static const int stop_signal_list[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static volatile sig_atomic_t stop_signals;   /* stop signals received */
+static volatile sig_atomic_t first_signal;   /* the first one's number */
 
 static void on_stop_signal(int sig)
 {
+    if (!stop_signals)
+        first_signal = sig;
     stop_signals++;
 }
 
+/*
+ * SIGINT, SIGTERM, SIGHUP (a closed terminal, a dropped ssh) and SIGQUIT
+ * all stop the run the same way: gracefully, with a summary and the
+ * segment removed.  SIGCHLD is blocked and waited for in wait_cycle.
+ */
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -41,8 +52,10 @@ static void install_signals(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof(stop_signal_list) / sizeof(stop_signal_list[0]); i++)
+        sigaddset(&sa.sa_mask, stop_signal_list[i]);
+    for (size_t i = 0; i < sizeof(stop_signal_list) / sizeof(stop_signal_list[0]); i++)
+        sigaction(stop_signal_list[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -88,7 +101,33 @@ struct supervisor {
     int worker_log;               /* memfd for workers' output under it, or -1 */
     int killed;                   /* workers were killed by a second signal */
     int gave_up;                  /* a crash loop stopped the run */
+    int quit_keys;                /* q pressed in the dashboard */
 };
+
+/*
+ * Asks every worker to start no new run; the first call records when, for
+ * the end of the grace period, and why, for the summary and the exit
+ * status.  A stop that comes once a duration plan has run its time (in
+ * the last grace period) does not make the run a stopped one; for a hits
+ * plan, that is decided at the end by the runs that ended.
+ */
+static void request_stop(struct supervisor *sv, enum shm_stop cause, int sig)
+{
+    struct shm_header *h = sv->shm.hdr;
+    int64_t now = shm_mono_us();
+
+    if (!h->stop_mono_us) {
+        int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                           now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
+
+        h->stop_mono_us = now;
+        if (cause != SHM_STOP_NONE && !ran_its_time) {
+            h->stop_signal = sig;
+            h->stop_cause = cause;
+        }
+    }
+    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+}
 
 /*
  * Records a worker that died on a signal or exited abnormally: the runs
@@ -131,7 +170,6 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
  */
 static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
 {
-    struct shm_header *h = sv->shm.hdr;
     struct shm_slot *slot = shm_slot(&sv->shm, i);
     struct slot_plan *sp = &sv->slots[i];
     struct worker_plan *p = &sv->plans[i];
@@ -146,7 +184,7 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
         shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
         shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
         sv->gave_up = 1;
-        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        request_stop(sv, SHM_STOP_NONE, 0);
         return;
     }
     if (sp->planned) {
@@ -161,7 +199,7 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
         return;
     }
     if (spawn_worker(sv, i, err, sizeof(err)) < 0)
-        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        request_stop(sv, SHM_STOP_NONE, 0);
 }
 
 /* Reaps every worker that has ended, without blocking, and replaces crashed ones. */
@@ -190,14 +228,20 @@ static void reap(struct supervisor *sv)
     }
 }
 
-/* How far the run is, for the progress bar, from the runs ended so far. */
-static double progress_fraction(struct supervisor *sv)
+/* The runs ended so far, in every slot. */
+static uint64_t progress_runs(struct supervisor *sv)
 {
     uint64_t runs = 0;
 
     for (uint32_t i = 0; i < sv->nslots; i++)
         runs += shm_load(&shm_slot(&sv->shm, i)->c.runs);
-    return tui_run_fraction(sv->shm.hdr, runs);
+    return runs;
+}
+
+/* How far the run is, for the progress bar, from the runs ended so far. */
+static double progress_fraction(struct supervisor *sv)
+{
+    return tui_run_fraction(sv->shm.hdr, progress_runs(sv));
 }
 
 /*
@@ -261,18 +305,20 @@ static void close_dashboard(struct supervisor *sv)
 }
 
 /*
- * Asks the workers to stop: on the first signal they start no new run and
- * let running ones finish within the grace period; on the second they are
- * killed at once.
+ * Asks the workers to stop: on the first signal (or q) they start no new
+ * run and let running ones finish within the grace period; on the second
+ * they are killed at once.
  */
 static void handle_stop(struct supervisor *sv, int *seen)
 {
     struct shm_header *h = sv->shm.hdr;
+    int signals = stop_signals, stops = signals + sv->quit_keys;
 
-    if (stop_signals == *seen)
+    if (stops == *seen)
         return;
-    *seen = stop_signals;
-    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+    if (*seen == 0)
+        request_stop(sv, signals ? SHM_STOP_SIGNAL : SHM_STOP_KEY, signals ? first_signal : 0);
+    *seen = stops;
     __atomic_store_n(&h->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
     if (*seen >= 2 && !sv->killed) {
         sv->killed = 1;
@@ -307,6 +353,9 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
             dup2(sv->worker_log, STDOUT_FILENO);
             dup2(sv->worker_log, STDERR_FILENO);
         }
+        /* A hangup or Ctrl-\ reaches the whole group: the supervisor decides. */
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
         worker_main(&sv->plans[i]);
     }
     slot->pid = pid;
@@ -375,7 +424,7 @@ static void wait_cycle(struct supervisor *sv, int *seen)
     while (sv->alive > 0) {
         sigtimedwait(&chld, NULL, &tick);
         if (sv->dash && tui_dash_tick(sv->dash) == TUI_DASH_QUIT)
-            stop_signals++;
+            sv->quit_keys++;
         handle_stop(sv, seen);
         reap(sv);
         if (sv->progress)
@@ -385,9 +434,20 @@ static void wait_cycle(struct supervisor *sv, int *seen)
     }
 }
 
-static int exit_status(const struct shm_stats *st)
+/*
+ * The exit status of a finished run: 128 + the signal when one stopped it
+ * before its plan's end (q counts as SIGINT, as Ctrl-C), whatever the
+ * runs did; else 1 when any run failed or errored or a worker crashed.
+ */
+static int exit_status(const struct shm_header *h, const struct shm_stats *st)
 {
+    if (h->stop_cause == SHM_STOP_KEY)
+        return RUNNER_STOPPED + SIGINT;
+    if (h->stop_cause == SHM_STOP_SIGNAL)
+        return RUNNER_STOPPED + h->stop_signal;
     if (st->c.failures || st->c.errors || st->crashes)
+        return RUNNER_FAILED;
+    if (h->planned_runs && !h->stop && st->c.runs != h->planned_runs)
         return RUNNER_FAILED;
     return RUNNER_OK;
 }
@@ -409,9 +469,7 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     }
     if (elapsed >= 0)
         st.elapsed = elapsed;
-    status = exit_status(&st);
-    if (h->planned_runs && !h->stop && st.c.runs != h->planned_runs)
-        status = RUNNER_FAILED;
+    status = exit_status(h, &st);
     if (o->output == RUNNER_JSON)
         tui_summary_json(stdout, h, &st, status);
     else
@@ -478,12 +536,16 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
         if (start_cycle(&sv, k, err, sizeof(err)) < 0) {
             close_dashboard(&sv);
             fprintf(stderr, "loads-runner: %s\n", err);
-            __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+            request_stop(&sv, SHM_STOP_NONE, 0);
         }
         wait_cycle(&sv, &seen);
     }
     h->ended_mono_us = shm_mono_us();
-    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELAXED);
+    /* A hits plan whose every run ended despite a late stop ran its plan. */
+    if (h->planned_runs && progress_runs(&sv) >= h->planned_runs)
+        h->stop_cause = SHM_STOP_NONE;
+    /* Release: --attach reads the figures, stop_cause too, once it sees DONE. */
+    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
     close_dashboard(&sv);
     if (sv.progress)
         tui_progress(stderr, h->stop ? progress_fraction(&sv) : 1.0, 1);
@@ -493,7 +555,8 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     if (sv.gave_up) {
         fprintf(stderr, "loads-runner: stopped early: a worker crashed %d times in a row "
                         "before ending any test run (see Crashes above)\n", CRASH_LOOP);
-        status = RUNNER_FAILED;
+        if (status < RUNNER_STOPPED)
+            status = RUNNER_FAILED;
     }
     shm_destroy(&sv.shm);
     curl_global_cleanup();
