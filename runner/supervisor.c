@@ -349,9 +349,16 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
         return -errno;
     }
     if (pid == 0) {
+        /*
+         * Test code may print.  Under the dashboard its output is kept and
+         * shown after; with --output json, stdout carries the JSON alone,
+         * so what the workers print goes to stderr.
+         */
         if (sv->worker_log >= 0) {
             dup2(sv->worker_log, STDOUT_FILENO);
             dup2(sv->worker_log, STDERR_FILENO);
+        } else if (sv->opts->output == RUNNER_JSON) {
+            dup2(STDERR_FILENO, STDOUT_FILENO);
         }
         /* A hangup or Ctrl-\ reaches the whole group: the supervisor decides. */
         signal(SIGHUP, SIG_IGN);
