@@ -89,6 +89,17 @@ struct runner_tests {
 int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
                       size_t errlen);
 
+/*
+ * Parses the compiler's dependency output for a build (cc -MD -MT
+ * loads-module): one rule, "loads-module: a.c b.h c.h", continued over
+ * lines by a backslash before the newline; in a path, backslash-blank,
+ * backslash-# and $$ stand for a blank, '#' and '$' and are unescaped in
+ * place in text.  Calls each for every path in order; returns 0, -EINVAL
+ * when text is not such a rule, or each's negative return, which stops
+ * it.  Exposed for the unit tests and the fuzzer.
+ */
+int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void *arg);
+
 /* ---- supervisor (supervisor.c) ---- */
 
 /* Runs the plan over forked workers; returns the exit status. */
