@@ -170,8 +170,12 @@ static int build_init(struct build *b, const char *src, char *err, size_t errlen
     b->cc = getenv("CC");
     if (!b->cc || !*b->cc)
         b->cc = "cc";
-    b->cflags = getenv("LOADS_CFLAGS") ? getenv("LOADS_CFLAGS") : "";
-    b->ldlibs = getenv("LOADS_LDLIBS") ? getenv("LOADS_LDLIBS") : "";
+    b->cflags = getenv("LOADS_CFLAGS");
+    b->ldlibs = getenv("LOADS_LDLIBS");
+    if (!b->cflags)
+        b->cflags = "";
+    if (!b->ldlibs)
+        b->ldlibs = "";
     b->ncflags = split_words(b->cflags, &buf, end, b->cflag);
     b->nldlibs = b->ncflags < 0 ? 0 : split_words(b->ldlibs, &buf, end, b->ldlib);
     if (b->ncflags < 0 || b->nldlibs < 0) {
