@@ -557,9 +557,9 @@ static void watch_heartbeats(struct supervisor *sv)
             char text[SHM_MSG_LEN];
 
             sp->warned = 1;
-            snprintf(text, sizeof(text), "test code has not returned to Loads for more than "
-                     "%.0f s (a busy loop or a blocking call?): the other VUs of its worker "
-                     "wait meanwhile", HOLD_WARN_US / 1e6);
+            snprintf(text, sizeof(text), "a run held its worker for more than %.0f s "
+                     "without waiting (a busy loop or a blocking call in the test?): the "
+                     "worker's other VUs were stalled", HOLD_WARN_US / 1e6);
             shm_msg_count(own, SHM_WARNING, name, text);
             shm_ring_push(own, SHM_WARNING, name, text);
             if (!sv->dash && !sv->opts->quiet)

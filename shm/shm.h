@@ -160,8 +160,10 @@ struct shm_slot {
      * running to the test that VU runs, and sets running back to 0 when
      * the VU gives the thread back (it waits, or its coroutine ends).  A
      * test that begins while its VU holds the thread sets running too.
-     * So running != 0 with beat unchanged means that one stretch of test
-     * code has held the loop since beat last moved.
+     * So running != 0 with beat unchanged means that one stretch of the
+     * test's run has held the loop since beat last moved: its own code, or
+     * a call into Loads that did not wait (under valgrind, creating the
+     * TLS context takes over a second and shows as such a hold).
      */
     uint64_t beat;            /* VU resumes so far (worker) */
     uint32_t running;         /* 1 + index in the plan's tests of the test

@@ -54,7 +54,7 @@ expect_eq "$(jq -r '.warning_messages[0].test' hold.json)" TestSpin.test_b_spin 
     "the warning's test"
 expect_eq "$(jq -r '.warning_messages[0].count' hold.json)" 1 "the warning's count (once)"
 expect_out_sequence 'Warnings:' '  1 occurrence in TestSpin\.test_b_spin:' \
-    '      test code has not returned to Loads for more than 1 s .*'
+    '      a run held its worker for more than 1 s without waiting \(a busy loop or a blocking call in the test\?\): .*'
 expect_err_contains "loads-runner: warning: TestSpin.test_b_spin in worker "
 expect_eq "$(grep -c 'loads-runner: warning:' "$ERR")" 1 "warning lines on stderr"
 expect_eq "$(jq -r .crashes hold.json)" 0 "crashes (a killed worker is not a crash)"
