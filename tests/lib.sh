@@ -455,6 +455,10 @@ CONF
 start_loads() {
     LAST_RUN="loads-runner ${*@Q}"
     echo "\$ $LAST_RUN &"
+    # Emptied now, not by the background redirections below: a test that
+    # polls them at once must not read the last run's output.
+    : >"$OUT"
+    : >"$ERR"
     (
         cd "$TEST_DIR"
         exec timeout "${LOADS_LIMIT:-60}" "$BUILD/loads-runner" "$@"

@@ -87,9 +87,13 @@ start_loads hold.TestSpin.test_b_spin --server-url "$NGINX_URL" -u 2 -w 2 -c 5 -
 # for a sanitizer build's start on a loaded machine.
 for ((i = 0; i < 150; i++)); do
     grep -q 'loads-runner: warning:' "$ERR" && break
+    alive "$LOADS_PID" || break
     sleep 0.1
 done
-grep -q 'loads-runner: warning:' "$ERR" || fail "no warning on stderr within 15 s"
+if ! grep -q 'loads-runner: warning:' "$ERR"; then
+    alive "$LOADS_PID" || wait_loads
+    fail "no warning on stderr within 15 s"
+fi
 RUNNER=$(runner_pid)
 t0=$(now)
 kill -INT "$RUNNER"
