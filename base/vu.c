@@ -24,6 +24,7 @@ struct vu {
     int64_t deadline_us;  /* of the wait going on; 0: none */
     int64_t armed_us;     /* when the timer fires; 0: not armed */
     struct vu *next_soon; /* in the scheduler's wake-soon queue */
+    void *arg;            /* its function's */
     const char *what;     /* the wait going on, for the trace */
     uint32_t id;
     uint8_t state;        /* enum vu_state, through vu_set_state */
@@ -36,7 +37,7 @@ struct vu_sched {
     uv_loop_t *loop;
     uv_idle_t idle;          /* runs the wake-soon queue off a library's stack */
     struct vu *soon, *soon_tail;
-    void (*finished)(struct vu *vu, void *arg);
+    const struct vu_hooks *hooks;
     void *arg;
     int debug;               /* LOADS_DEBUG: trace every state change */
 };
@@ -60,10 +61,19 @@ static void vu_set_state(struct vu *vu, enum vu_state state)
 /* Runs the VU until its next wait or its end. */
 static void vu_resume(struct vu *vu)
 {
+    const struct vu_hooks *h = vu->s->hooks;
+    int ended;
+
     vu_set_state(vu, VU_RUNNING);
-    if (coro_resume(vu->co) == 1) {
+    if (h->resume)
+        h->resume(vu, vu->s->arg);
+    ended = coro_resume(vu->co) == 1;
+    if (h->pause)
+        h->pause(vu, vu->s->arg);
+    if (ended) {
         vu_set_state(vu, VU_FINISHED);
-        vu->s->finished(vu, vu->s->arg);
+        if (h->finished)
+            h->finished(vu, vu->s->arg);
     }
 }
 
@@ -85,15 +95,14 @@ static void on_soon(uv_idle_t *idle)
     }
 }
 
-struct vu_sched *vu_sched_create(uv_loop_t *loop, void (*finished)(struct vu *vu, void *arg),
-                                 void *arg)
+struct vu_sched *vu_sched_create(uv_loop_t *loop, const struct vu_hooks *hooks, void *arg)
 {
     struct vu_sched *s = calloc(1, sizeof(*s));
 
     if (!s)
         return NULL;
     s->loop = loop;
-    s->finished = finished;
+    s->hooks = hooks;
     s->arg = arg;
     s->debug = getenv("LOADS_DEBUG") != NULL;
     uv_idle_init(loop, &s->idle);
@@ -159,6 +168,7 @@ struct vu *vu_create(struct vu_sched *s, uint32_t id, size_t stack_size, void (*
     }
     vu->s = s;
     vu->id = id;
+    vu->arg = arg;
     uv_timer_init(s->loop, &vu->timer);
     vu->timer.data = vu;
     return vu;
@@ -255,4 +265,9 @@ int vu_cancelled(const struct vu *vu)
 uint32_t vu_id(const struct vu *vu)
 {
     return vu->id;
+}
+
+void *vu_arg(const struct vu *vu)
+{
+    return vu->arg;
 }

@@ -29,12 +29,18 @@
 struct vu;
 struct vu_sched;
 
+/* What the scheduler tells its owner, each with the arg given at its creation. */
+struct vu_hooks {
+    void (*resume)(struct vu *vu, void *arg);   /* the loop hands the thread to vu */
+    void (*pause)(struct vu *vu, void *arg);    /* and gets it back (a wait, the end) */
+    void (*finished)(struct vu *vu, void *arg); /* vu's function has returned */
+};
+
 /*
- * A worker's VUs on loop.  finished(vu, arg) is called from the loop when a
- * VU's function has returned.  Returns NULL when memory ran out.
+ * A worker's VUs on loop; hooks (which must outlive it; any may be NULL)
+ * are called with arg.  Returns NULL when memory ran out.
  */
-struct vu_sched *vu_sched_create(uv_loop_t *loop, void (*finished)(struct vu *vu, void *arg),
-                                 void *arg);
+struct vu_sched *vu_sched_create(uv_loop_t *loop, const struct vu_hooks *hooks, void *arg);
 
 /* Stops and closes the scheduler's handles; frees it after the loop ran. */
 void vu_sched_destroy(struct vu_sched *s);
@@ -79,7 +85,8 @@ void vu_cancel(struct vu *vu);
 /* Whether the VU was cancelled. */
 int vu_cancelled(const struct vu *vu);
 
-/* The VU's number. */
+/* The VU's number, and the arg its function was created with. */
 uint32_t vu_id(const struct vu *vu);
+void *vu_arg(const struct vu *vu);
 
 #endif

@@ -361,7 +361,7 @@ static void refuse(struct broker *b, const struct cl_id *to, int status, const c
 /* A private segment: the same layout as a run's, in anonymous memory. */
 static int make_segment(struct shm *s, uint32_t nslots)
 {
-    size_t size = sizeof(struct shm_header) + (size_t)nslots * sizeof(struct shm_slot);
+    size_t size = shm_segment_size(nslots);
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
                                                         MAP_NORESERVE, -1, 0);
 

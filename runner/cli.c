@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner/runner.h"
@@ -24,7 +25,10 @@ static const char usage[] =
     "\n"
     "Runs TEST, a dotted name: module.Suite.test (one test) or module.Suite\n"
     "(every test of the suite).  The module is module.so, or module.c compiled\n"
-    "on the fly, in the current directory or a directory of LOADS_PATH.\n"
+    "on the fly, in the current directory or a directory of LOADS_PATH.  A\n"
+    "compiled module is cached ($XDG_CACHE_HOME/loads) and rebuilt when a file\n"
+    "the compiler read changes.  $CC compiles it, with $LOADS_CFLAGS and\n"
+    "$LOADS_LDLIBS (split at blanks; each set of flags has its own build).\n"
     "\n"
     "Options:\n"
     "  --server-url URL     base of relative URLs (alias --server_url)\n"
@@ -33,6 +37,7 @@ static const char usage[] =
     "  -d, --duration D     run for a duration instead (30s, 5m, 2h, 1h30m)\n"
     "  -w, --workers N      worker processes (default: one per core, at most users)\n"
     "      --ramp-up S      spread the start of a cycle's users over S seconds\n"
+    "                       (at most the duration)\n"
     "      --timeout S      bound on connect and each whole request (default 30)\n"
     "      --grace S        time a running test gets to finish after the end of a\n"
     "                       duration or a stop (default 5)\n"
@@ -43,14 +48,15 @@ static const char usage[] =
     "                       a larger one is an Error on its socket\n"
     "  -k, --insecure       accept any TLS certificate (self-signed, expired, for\n"
     "                       another name); by default it must be trusted\n"
-    "      --config FILE    read options from the [loads] section of an INI file;\n"
-    "                       options on the command line win\n"
+    "      --config FILE    read options from the [loads] section of an INI file\n"
+    "                       (name = value, ; comments); the command line wins\n"
     "  -q, --quiet          print only the summary\n"
     "      --no-tui         no dashboard, even on a terminal\n"
     "      --attach [PID]   watch a run started elsewhere (by its pid; the only\n"
     "                       one when none is given) and print its summary at\n"
     "                       the end; q detaches and leaves the run alone\n"
-    "      --output FORMAT  text (default) or json\n"
+    "      --output FORMAT  text (default) or json (stdout is the JSON alone; what\n"
+    "                       test code prints goes to stderr)\n"
     "      --json FILE      also write the JSON summary to FILE\n"
     "      --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
@@ -72,12 +78,20 @@ static const char usage[] =
     "\n"
     "On a terminal a dashboard shows the run live: q or Ctrl-C stops it (running\n"
     "tests get the grace period; press again to kill them), ? lists the keys.\n"
+    "SIGINT, SIGTERM, SIGHUP and SIGQUIT stop a run the same way.  Test code that\n"
+    "does not return to Loads (a busy loop, sleep(3)) is warned about after 1 s;\n"
+    "once the grace period is over, its worker is killed and its runs are Errors.\n"
     "\n"
-    "Exit status: 0 every test run succeeded, 1 some failed or errored,\n"
-    "2 bad usage or setup (the reason is printed on stderr).  A stopped run\n"
-    "counts the runs that ended.  With --attach, the watched run's status, or 0\n"
-    "when detached before its end.  With --agents, 1 also when an agent was\n"
-    "lost or the broker went silent.\n";
+    "Exit status:\n"
+    "  0    every test run succeeded\n"
+    "  1    some failed or errored, or a worker crashed\n"
+    "  2    bad usage or setup (the reason is printed on stderr)\n"
+    "  130  stopped before the end of its plan by SIGINT (Ctrl-C) or q\n"
+    "  143  stopped by SIGTERM (129 SIGHUP, 131 SIGQUIT: 128 + the signal)\n"
+    "A stopped run prints its summary of the runs that ended, with a line such\n"
+    "as \"Stopped by SIGTERM after 2.1 s of 30 s\" (\"stopped\" in the JSON).\n"
+    "With --attach, the watched run's status, or 0 when detached before its end.\n"
+    "With --agents, 1 also when an agent was lost or the broker went silent.\n";
 
 enum {
     OPT_SERVER_URL = 256,
@@ -404,8 +418,13 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
         snprintf(err, errlen, "invalid --output '%s': use text or json", v);
         return -EINVAL;
     case OPT_JSON:
-        snprintf(o->json_file, sizeof(o->json_file), "%s", v);
-        return 0;
+        if (*v && strlen(v) < sizeof(o->json_file)) {
+            snprintf(o->json_file, sizeof(o->json_file), "%s", v);
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --json '%.200s': use the name of a file to write",
+                 v);
+        return -EINVAL;
     case OPT_AGENTS:
         if (parse_uint(v, 1, SHM_MAX_WORKERS, &n) == 0) {
             o->agents = (uint32_t)n;
@@ -499,66 +518,152 @@ static char *trim(char *s)
 }
 
 /*
- * Reads the [loads] section of an INI file: "name = value" lines, names as
- * the long options (server_url or server-url), '#' and ';' comments.
- * Flags take yes/no, true/false or 1/0.
+ * Whether a line is text: no control character but tab (and the CR of a
+ * CRLF file, which trim removes).  Random bytes fail this at once.
+ */
+static int is_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Cuts an inline comment: a ';' or '#' that follows a blank starts one, as
+ * INI files allow ("users = 10  ; ten users").  A '#' inside a value, as in
+ * a URL's fragment, is kept.
+ */
+static void cut_comment(char *s)
+{
+    for (char *p = s + 1; *p; p++)
+        if ((*p == ';' || *p == '#') && (p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            return;
+        }
+}
+
+/*
+ * Applies one "name = value" line of the [loads] section: names as the
+ * long options (server_url or server-url); flags take yes/no, true/false
+ * or 1/0.  Errors are the caller's to prefix with file:line.
+ */
+static int config_option(struct runner_opts *o, char *s, char *err, size_t errlen)
+{
+    char *eq = strchr(s, '='), *key, *val;
+    const struct option *opt;
+
+    if (!eq) {
+        snprintf(err, errlen, "expected 'name = value'");
+        return -EINVAL;
+    }
+    *eq = '\0';
+    key = trim(s);
+    val = trim(eq + 1);
+    for (char *p = key; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    opt = find_option(key);
+    if (!opt || opt->val == OPT_CONFIG || opt->val == 'h' || opt->val == OPT_VERSION ||
+        opt->val == OPT_ATTACH) {
+        snprintf(err, errlen, "unknown option '%s'", key);
+        return -EINVAL;
+    }
+    if (opt->has_arg == no_argument) {
+        if (strcasecmp(val, "no") == 0 || strcasecmp(val, "false") == 0 ||
+            strcmp(val, "0") == 0)
+            return 0;
+        if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "true") != 0 &&
+            strcmp(val, "1") != 0) {
+            snprintf(err, errlen, "%s takes yes or no", key);
+            return -EINVAL;
+        }
+    }
+    return set_option(o, opt->val, key, val, err, errlen);
+}
+
+/*
+ * Reads the options of the [loads] section of an INI file.  Every line is
+ * checked, whatever its section: a file that is not INI (random bytes, a
+ * directory, a line outside any section), a file without [loads], an
+ * unknown option or a bad value is an error naming file:line, never a
+ * file silently ignored.  Other sections are left alone once they parse.
  */
 static int read_config(struct runner_opts *o, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char *line = NULL;
+    char *line = NULL, why[512];
     size_t cap = 0;
-    int lineno = 0, in_loads = 0, rc = 0;
+    ssize_t len;
+    int lineno = 0, section = 0, loads = 0, seen_loads = 0, rc = 0;
+    struct stat st;
 
-    if (!f) {
-        snprintf(err, errlen, "cannot read --config %s: %s", path, strerror(errno));
+    if (!f || (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))) {
+        snprintf(err, errlen, "cannot read --config %s: %s", path,
+                 f ? strerror(EISDIR) : strerror(errno));
+        if (f)
+            fclose(f);
         return -EINVAL;
     }
     /* getline: a line of any length is one line. */
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
-        char *s = trim(line), *eq, *key, *val;
-        const struct option *opt;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        char *s = line;
 
         lineno++;
+        if (lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+            s += 3; /* a UTF-8 byte order mark */
+        if (!is_text(line, (size_t)len)) {
+            snprintf(why, sizeof(why), "not a text line (binary data?)");
+            rc = -EINVAL;
+            break;
+        }
+        if (section && *s && isspace((unsigned char)*s) && !loads)
+            continue; /* a continuation line of another section's value */
+        s = trim(s);
         if (!*s || *s == '#' || *s == ';')
             continue;
         if (*s == '[') {
-            in_loads = strcmp(s, "[loads]") == 0;
-            continue;
-        }
-        if (!in_loads)
-            continue;
-        eq = strchr(s, '=');
-        if (!eq) {
-            snprintf(err, errlen, "%s:%d: expected 'name = value'", path, lineno);
-            rc = -EINVAL;
-            break;
-        }
-        *eq = '\0';
-        key = trim(s);
-        val = trim(eq + 1);
-        for (char *p = key; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        opt = find_option(key);
-        if (!opt || opt->val == OPT_CONFIG || opt->val == 'h' || opt->val == OPT_VERSION ||
-            opt->val == OPT_ATTACH) {
-            snprintf(err, errlen, "%s:%d: unknown option '%s'", path, lineno, key);
-            rc = -EINVAL;
-            break;
-        }
-        if (opt->has_arg == no_argument) {
-            if (strcasecmp(val, "no") == 0 || strcasecmp(val, "false") == 0 ||
-                strcmp(val, "0") == 0)
-                continue;
-            if (strcasecmp(val, "yes") != 0 && strcasecmp(val, "true") != 0 &&
-                strcmp(val, "1") != 0) {
-                snprintf(err, errlen, "%s:%d: %s takes yes or no", path, lineno, key);
+            char *end = strchr(s, ']');
+
+            if (!end || end[1]) {
+                snprintf(why, sizeof(why), "expected '[section]'");
                 rc = -EINVAL;
                 break;
             }
+            *end = '\0';
+            section = 1;
+            loads = strcmp(trim(s + 1), "loads") == 0;
+            seen_loads |= loads;
+            continue;
         }
-        rc = set_option(o, opt->val, key, val, err, errlen);
+        if (!section) {
+            snprintf(why, sizeof(why), "'%.64s' is outside any section: put the options "
+                     "under a line [loads]", s);
+            rc = -EINVAL;
+            break;
+        }
+        if (!loads) {
+            if (!strchr(s, '=') && !strchr(s, ':')) {
+                snprintf(why, sizeof(why), "expected 'name = value'");
+                rc = -EINVAL;
+            }
+            continue;
+        }
+        cut_comment(s);
+        rc = config_option(o, s, why, sizeof(why));
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+    } else if (ferror(f)) {
+        snprintf(err, errlen, "cannot read --config %s: %s", path, strerror(errno));
+        rc = -EINVAL;
+    } else if (!seen_loads) {
+        snprintf(err, errlen, "%s: no [loads] section: put the options under a line "
+                 "[loads]", path);
+        rc = -EINVAL;
     }
     free(line);
     fclose(f);
@@ -579,6 +684,48 @@ static void bad_option(char **argv, int optopt_, char *err, size_t errlen)
         snprintf(err, errlen, "unknown option %s; see --help", arg);
 }
 
+/*
+ * Checks before the run that the --json file can be written: its directory
+ * exists and is writable, and the file, if there, is a writable file.  A
+ * mistake found after an hour of load would lose the summary.
+ */
+static int check_output_file(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[sizeof(((struct runner_opts *)0)->json_file)];
+    struct stat st;
+
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "cannot write --json %s: it is a directory", path);
+            return -EINVAL;
+        }
+        if (access(path, W_OK) < 0) {
+            snprintf(err, errlen, "cannot write --json %s: %s", path, strerror(errno));
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot write --json %s: %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot write --json %s: no directory %s", path, dir);
+        return -EINVAL;
+    }
+    if (access(dir, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "cannot write --json %s: directory %s: %s", path, dir,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 void runner_one_line(char *err)
 {
     for (; *err; err++)
@@ -589,7 +736,7 @@ void runner_one_line(char *err)
 int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                       size_t errlen)
 {
-    int c, idx;
+    int c, idx, cli_hits = 0, cli_duration = 0;
 
     memset(o, 0, sizeof(*o));
     o->timeout = 30;
@@ -633,6 +780,8 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                     name = opt->name;
             if (set_option(o, c, name, optarg ? optarg : "", err, errlen) < 0)
                 return -EINVAL;
+            cli_hits |= c == 'c';
+            cli_duration |= c == 'd';
         }
         }
     }
@@ -665,6 +814,8 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                               "or a run id with --broker", o->attach_run);
         return -EINVAL;
     }
+    if (o->json_file[0] && check_output_file(o->json_file, err, errlen) < 0)
+        return -EINVAL;
     if (o->attach) {
         /* --attach PID: getopt leaves the pid as an operand. */
         if (optind < argc && !o->attach_pid && optind + 1 == argc &&
@@ -693,8 +844,22 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                  o->detach ? "detach" : "include-file");
         return -EINVAL;
     }
+    /* The command line wins over the file, for this pair too. */
+    if (o->duration_us && o->nhits && cli_duration != cli_hits) {
+        if (cli_duration)
+            o->nhits = 0;
+        else
+            o->duration_us = 0;
+    }
     if (o->duration_us && o->nhits) {
-        snprintf(err, errlen, "--hits and --duration exclude each other: give one");
+        snprintf(err, errlen, "--hits and --duration exclude each other: give one%s",
+                 cli_hits ? "" : " (the --config file has both)");
+        return -EINVAL;
+    }
+    if (o->duration_us && o->ramp_up * 1e6 > (double)o->duration_us) {
+        snprintf(err, errlen, "--ramp-up %g s is longer than --duration (%g s): the last "
+                 "users would start after its end; give a ramp-up up to the duration",
+                 o->ramp_up, (double)o->duration_us / 1e6);
         return -EINVAL;
     }
     if (!o->nusers) {

@@ -6,6 +6,20 @@
  * A module registers its tests from constructors (the LOADS_TEST macro)
  * calling loads__register, which the runner exports: the module needs no
  * library of its own.
+ *
+ * The cache: a build of src is NAME-KEY.so, where KEY hashes everything
+ * that shapes it besides file contents (src's real path, the Loads
+ * version, the compiler, LOADS_CFLAGS, LOADS_LDLIBS, the include
+ * directory, and the working directory when flags are given, for their
+ * relative paths).  Beside it, NAME-KEY.deps lists every file the
+ * compiler read (its -MD output: the source, loads.h, every header, the
+ * system's too) with its size, mtime and inode; the build is reused only
+ * while each of them is unchanged.  NAME-KEY.lock serializes runners
+ * building the same module.  Files edited while cc runs are caught: the
+ * build's start is read on the coarse clock that file times come from, and
+ * a file whose mtime is not older than it is not trusted (the next run
+ * builds again); only a file edited within one clock tick before the build
+ * starts is taken for one edited during it.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,8 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner/runner.h"
@@ -35,13 +51,6 @@ void loads__register(struct loads__def *def)
 static int file_exists(const char *path, struct stat *st)
 {
     return stat(path, st) == 0 && S_ISREG(st->st_mode);
-}
-
-/* Whether a was modified before b, to the nanosecond. */
-static int older(const struct stat *a, const struct stat *b)
-{
-    return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
-           (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
 }
 
 /* The directory of cached builds: $XDG_CACHE_HOME/loads or ~/.cache/loads. */
@@ -90,7 +99,11 @@ static int include_dir(char *out, size_t len)
     return file_exists(header, &st) ? 0 : -ENOENT;
 }
 
-/* Keeps the first line of compiler output that names an error. */
+/*
+ * Keeps the first line of compiler output that names an error; for
+ * collect2's "ld returned 1 exit status", the linker's own line before it
+ * ("cannot find -lfoo", "undefined reference to ...").
+ */
 static void first_error(const char *text, char *out, size_t len)
 {
     const char *line = strstr(text, "error");
@@ -101,33 +114,303 @@ static void first_error(const char *text, char *out, size_t len)
     start = line;
     while (start > text && start[-1] != '\n')
         start--;
+    if (strncmp(start, "collect2:", 9) == 0 && start > text) {
+        start--;
+        while (start > text && start[-1] != '\n')
+            start--;
+    }
     end = strchr(start, '\n');
     snprintf(out, len, "%.*s", end ? (int)(end - start) : (int)strlen(start), start);
 }
 
-/*
- * Compiles src into so with the system's cc ($CC if set), through a
- * temporary file renamed into place, so that a failed or concurrent build
- * never leaves a broken module in the cache.
- */
-static int compile(const char *src, const char *so, char *err, size_t errlen)
-{
-    char inc[PATH_MAX], incflag[PATH_MAX + 2], tmp[PATH_MAX + 32], out[8192];
-    const char *cc = getenv("CC");
-    int pipefd[2], status;
-    size_t got = 0;
-    ssize_t n;
-    pid_t pid;
+#define MAX_WORDS   64                /* words of LOADS_CFLAGS, of LOADS_LDLIBS */
+#define DEPS_MAGIC  "loads-deps 1\n"      /* first line of a .deps file */
+#define DEPS_MAX    (1 << 20)             /* bytes of cc's dependency output read */
+#define DEPS_TARGET "loads-module"        /* the rule's target, by -MT */
 
-    if (include_dir(inc, sizeof(inc)) < 0) {
+/* How test modules are compiled: cc and its flags, from the environment. */
+struct build {
+    const char *cc;                       /* $CC or cc */
+    const char *cflags, *ldlibs;          /* $LOADS_CFLAGS, $LOADS_LDLIBS or "" */
+    char words[2048];                     /* both, split at blanks */
+    char *cflag[MAX_WORDS], *ldlib[MAX_WORDS];
+    int ncflags, nldlibs;
+    char inc[PATH_MAX];                   /* the directory of loads.h */
+};
+
+/* Splits s at blanks into words copied to *buf; returns their count or -E2BIG. */
+static int split_words(const char *s, char **buf, char *end, char **words)
+{
+    int n = 0;
+
+    while (*s) {
+        size_t len;
+
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s)
+            break;
+        len = strcspn(s, " \t\n");
+        if (n == MAX_WORDS || *buf + len + 1 > end)
+            return -E2BIG;
+        memcpy(*buf, s, len);
+        (*buf)[len] = '\0';
+        words[n++] = *buf;
+        *buf += len + 1;
+        s += len;
+    }
+    return n;
+}
+
+/* Reads the compiler and its flags from the environment. */
+static int build_init(struct build *b, const char *src, char *err, size_t errlen)
+{
+    char *buf = b->words, *end = b->words + sizeof(b->words);
+
+    b->cc = getenv("CC");
+    if (!b->cc || !*b->cc)
+        b->cc = "cc";
+    b->cflags = getenv("LOADS_CFLAGS");
+    b->ldlibs = getenv("LOADS_LDLIBS");
+    if (!b->cflags)
+        b->cflags = "";
+    if (!b->ldlibs)
+        b->ldlibs = "";
+    b->ncflags = split_words(b->cflags, &buf, end, b->cflag);
+    b->nldlibs = b->ncflags < 0 ? 0 : split_words(b->ldlibs, &buf, end, b->ldlib);
+    if (b->ncflags < 0 || b->nldlibs < 0) {
+        snprintf(err, errlen, "cannot compile %s: LOADS_CFLAGS and LOADS_LDLIBS take at "
+                 "most %d words and %zu bytes each", src, MAX_WORDS, sizeof(b->words) / 2);
+        return -E2BIG;
+    }
+    if (include_dir(b->inc, sizeof(b->inc)) < 0) {
         snprintf(err, errlen, "cannot compile %s: loads.h not found (set LOADS_INCLUDE)",
                  src);
         return -ENOENT;
     }
-    if (!cc || !*cc)
-        cc = "cc";
-    snprintf(incflag, sizeof(incflag), "-I%s", inc);
+    return 0;
+}
+
+/* A backslash-newline: the rule goes on on the next line.  Its length, or 0. */
+static int continuation(const char *p)
+{
+    if (p[0] != '\\')
+        return 0;
+    if (p[1] == '\n')
+        return 2;
+    return p[1] == '\r' && p[2] == '\n' ? 3 : 0;
+}
+
+int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void *arg)
+{
+    size_t tlen = strlen(DEPS_TARGET ":");
+    char *p = text;
+
+    if (strncmp(p, DEPS_TARGET ":", tlen) != 0)
+        return -EINVAL;
+    p += tlen;
+    for (;;) {
+        char *word, *out;
+        int end, rc;
+
+        while (*p == ' ' || *p == '\t' || continuation(p))
+            p += continuation(p) ? continuation(p) : 1;
+        if (!*p || *p == '\n' || *p == '\r')
+            return 0;
+        /* A path, unescaped in place: "\ " is a blank, "\#" a '#', "$$" a '$'. */
+        word = out = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' &&
+               !continuation(p)) {
+            if (p[0] == '\\' && (p[1] == ' ' || p[1] == '\t' || p[1] == '#')) {
+                *out++ = p[1];
+                p += 2;
+            } else if (p[0] == '$' && p[1] == '$') {
+                *out++ = '$';
+                p += 2;
+            } else {
+                *out++ = *p++;
+            }
+        }
+        /* Past the separator before the word is terminated (out <= p). */
+        end = !*p || *p == '\n' || *p == '\r';
+        if (*p == ' ' || *p == '\t')
+            p++;
+        else if (!end)
+            p += continuation(p);
+        *out = '\0';
+        rc = each(word, arg);
+        if (rc < 0 || end)
+            return rc < 0 ? rc : 0;
+    }
+}
+
+/* Reads a whole small file into a NUL-terminated buffer (caller frees). */
+static char *read_small_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t n;
+
+    if (!f)
+        return NULL;
+    buf = malloc(max + 1);
+    if (buf) {
+        n = fread(buf, 1, max, f);
+        if (ferror(f) || !feof(f)) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* What one dependency of a build looked like, in a .deps line. */
+static int deps_line(FILE *f, const char *path, const struct stat *st)
+{
+    return fprintf(f, "%lld %lld %ld %llu %s\n", (long long)st->st_size,
+                   (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+                   (unsigned long long)st->st_ino, path) < 0
+               ? -EIO
+               : 0;
+}
+
+/* The state of writing a .deps file from cc's dependency output. */
+struct deps_out {
+    FILE *f;
+    struct timespec started;              /* when cc was started */
+};
+
+/*
+ * One file cc read: its real path and stat go to the .deps file.  A path
+ * with a newline cannot be written, and a file changed since the build
+ * began may not be what cc read: either makes the list untrustworthy.
+ */
+static int deps_add(const char *path, void *arg)
+{
+    struct deps_out *d = arg;
+    char real[PATH_MAX];
+    struct stat st;
+    long long age_ns;
+
+    if (!realpath(path, real) || strchr(real, '\n') || stat(real, &st) < 0)
+        return -EINVAL;
+    age_ns = (long long)(d->started.tv_sec - st.st_mtim.tv_sec) * 1000000000LL +
+             (d->started.tv_nsec - st.st_mtim.tv_nsec);
+    if (age_ns <= 0)
+        return -EAGAIN;
+    return deps_line(d->f, real, &st);
+}
+
+/*
+ * Writes deps_path from cc's dependency output in depfile, through a
+ * temporary file renamed into place.  Returns 0, or a negative errno when
+ * the list could not be made (the build is then not reused).
+ */
+static int write_deps(const char *depfile, const char *deps_path,
+                      const struct timespec *started)
+{
+    char tmp[PATH_MAX + 32], *text = read_small_file(depfile, DEPS_MAX);
+    struct deps_out d = {.started = *started};
+    int rc;
+
+    if (!text)
+        return -EIO;
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", deps_path, (int)getpid());
+    d.f = fopen(tmp, "w");
+    if (!d.f) {
+        free(text);
+        return -errno;
+    }
+    rc = fputs(DEPS_MAGIC, d.f) < 0 ? -EIO : runner_parse_deps(text, deps_add, &d);
+    if (fclose(d.f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc == 0 && rename(tmp, deps_path) < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(text);
+    return rc;
+}
+
+/*
+ * Whether the build so is fresh: it exists, and every file its .deps
+ * lists has the size, mtime and inode it had when cc read it.
+ */
+static int build_is_fresh(const char *so, const char *deps_path)
+{
+    char *text = read_small_file(deps_path, DEPS_MAX), *line, *save = NULL;
+    struct stat st;
+    int fresh, lines = 0;
+
+    if (!text || strncmp(text, DEPS_MAGIC, strlen(DEPS_MAGIC)) != 0 ||
+        !file_exists(so, &st)) {
+        free(text);
+        return 0;
+    }
+    fresh = 1;
+    for (line = strtok_r(text + strlen(DEPS_MAGIC), "\n", &save); line && fresh;
+         line = strtok_r(NULL, "\n", &save)) {
+        long long size, sec;
+        long nsec;
+        unsigned long long ino;
+        int at = 0;
+
+        if (sscanf(line, "%lld %lld %ld %llu %n", &size, &sec, &nsec, &ino, &at) != 4 ||
+            !at || stat(line + at, &st) < 0)
+            fresh = 0;
+        else
+            fresh = st.st_size == size && st.st_mtim.tv_sec == sec &&
+                    st.st_mtim.tv_nsec == nsec && st.st_ino == ino;
+        lines++;
+    }
+    free(text);
+    return fresh && lines > 0;
+}
+
+/*
+ * Compiles src into so with b's compiler and flags, through a temporary
+ * file renamed into place, so that a failed or concurrent build never
+ * leaves a broken module in the cache; then records the files cc read in
+ * deps_path.  The caller holds the module's lock.
+ */
+static int compile(const struct build *b, const char *src, const char *so,
+                   const char *deps_path, char *err, size_t errlen)
+{
+    char incflag[PATH_MAX + 2], tmp[PATH_MAX + 32], depfile[PATH_MAX + 32], out[8192];
+    const char *argv[32 + 2 * MAX_WORDS];
+    struct timespec started;
+    int pipefd[2], status, argc = 0;
+    size_t got = 0;
+    ssize_t n;
+    pid_t pid;
+
+    snprintf(incflag, sizeof(incflag), "-I%s", b->inc);
     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", so, (int)getpid());
+    snprintf(depfile, sizeof(depfile), "%s.%d.d", so, (int)getpid());
+    argv[argc++] = b->cc;
+    argv[argc++] = "-shared";
+    argv[argc++] = "-fPIC";
+    argv[argc++] = "-O2";
+    argv[argc++] = "-g";
+    argv[argc++] = incflag;
+    for (int i = 0; i < b->ncflags; i++)
+        argv[argc++] = b->cflag[i];
+    argv[argc++] = "-MD";
+    argv[argc++] = "-MF";
+    argv[argc++] = depfile;
+    argv[argc++] = "-MT";
+    argv[argc++] = DEPS_TARGET;
+    argv[argc++] = "-o";
+    argv[argc++] = tmp;
+    argv[argc++] = src;
+    for (int i = 0; i < b->nldlibs; i++)
+        argv[argc++] = b->ldlib[i];
+    argv[argc] = NULL;
+
+    clock_gettime(CLOCK_REALTIME_COARSE, &started);
     if (pipe(pipefd) < 0)
         return -errno;
     pid = fork();
@@ -141,9 +424,8 @@ static int compile(const char *src, const char *so, char *err, size_t errlen)
         dup2(pipefd[1], 1);
         close(pipefd[0]);
         close(pipefd[1]);
-        execlp(cc, cc, "-shared", "-fPIC", "-O2", "-g", incflag, "-o", tmp, src,
-               (char *)NULL);
-        fprintf(stderr, "error: cannot run %s: %s\n", cc, strerror(errno));
+        execvp(b->cc, (char *const *)argv);
+        fprintf(stderr, "error: cannot run %s: %s\n", b->cc, strerror(errno));
         _exit(127);
     }
     close(pipefd[1]);
@@ -159,43 +441,66 @@ static int compile(const char *src, const char *so, char *err, size_t errlen)
         char line[1024];
 
         unlink(tmp);
+        unlink(depfile);
         first_error(out, line, sizeof(line));
         snprintf(err, errlen, "cannot compile %s: %s", src, line[0] ? line : "cc failed");
         return -EINVAL;
     }
+    /* The old list goes first: never a new module with an old list. */
+    unlink(deps_path);
     if (rename(tmp, so) < 0) {
         snprintf(err, errlen, "cannot write %s: %s", so, strerror(errno));
         unlink(tmp);
+        unlink(depfile);
         return -errno;
     }
+    /* Without a list the module still loads; the next run builds it again. */
+    write_deps(depfile, deps_path, &started);
+    unlink(depfile);
     return 0;
 }
 
 /*
- * The cached build of src: rebuilt when missing or older than the source
- * or loads.h, reused otherwise.
+ * The cached build of src (see the top of this file): reused while every
+ * file cc read is unchanged, rebuilt otherwise.  Runners building the same
+ * module wait for each other on its lock, so that the second reuses the
+ * first's build.
  */
 static int cached_build(const char *src, const char *module, char *so, size_t len,
                         char *err, size_t errlen)
 {
-    char dir[PATH_MAX], real[PATH_MAX], inc[PATH_MAX], header[PATH_MAX + 16];
-    struct stat s_src, s_so, s_h;
+    char dir[PATH_MAX], real[PATH_MAX], key[PATH_MAX * 2 + 4200], cwd[PATH_MAX];
+    char deps_path[PATH_MAX + 8], lock_path[PATH_MAX + 8];
     const char *base = strrchr(module, '/') ? strrchr(module, '/') + 1 : module;
+    static struct build b;
+    int lock, rc;
 
     if (cache_dir(dir, sizeof(dir)) < 0 || !realpath(src, real)) {
         snprintf(err, errlen, "cannot compile %s: no cache directory (set "
                               "XDG_CACHE_HOME)", src);
         return -EINVAL;
     }
+    rc = build_init(&b, src, err, errlen);
+    if (rc < 0)
+        return rc;
+    /* Relative paths in the flags depend on where the run starts. */
+    if (!(*b.cflags || *b.ldlibs) || !getcwd(cwd, sizeof(cwd)))
+        cwd[0] = '\0';
+    snprintf(key, sizeof(key), "%s\n%s\n%s\n%s\n%s\n%s", LOADS_VERSION, b.cc, b.cflags,
+             b.ldlibs, b.inc, cwd);
     if ((size_t)snprintf(so, len, "%s/%s-%016llx.so", dir, base,
-                         (unsigned long long)shm_hash(real, LOADS_VERSION)) >= len)
+                         (unsigned long long)shm_hash(real, key)) >= len)
         return -ENAMETOOLONG;
-    snprintf(header, sizeof(header), "%s/loads.h",
-             include_dir(inc, sizeof(inc)) == 0 ? inc : ".");
-    if (stat(src, &s_src) == 0 && file_exists(so, &s_so) && !older(&s_so, &s_src) &&
-        (stat(header, &s_h) < 0 || !older(&s_so, &s_h)))
-        return 0;
-    return compile(real, so, err, errlen);
+    snprintf(deps_path, sizeof(deps_path), "%.*s.deps", (int)(strlen(so) - 3), so);
+    snprintf(lock_path, sizeof(lock_path), "%.*s.lock", (int)(strlen(so) - 3), so);
+    lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0)
+        while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+            ;
+    rc = build_is_fresh(so, deps_path) ? 0 : compile(&b, real, so, deps_path, err, errlen);
+    if (lock >= 0)
+        close(lock);
+    return rc;
 }
 
 /* Finds module.so, or module.c to compile, in . and the LOADS_PATH dirs. */

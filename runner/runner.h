@@ -18,6 +18,9 @@ enum {
     RUNNER_OK = 0,          /* every test run succeeded */
     RUNNER_FAILED = 1,      /* some run failed or errored */
     RUNNER_USAGE = 2,       /* bad usage or setup */
+    RUNNER_STOPPED = 128,   /* + the signal that stopped the run before its plan's
+                               end: 130 SIGINT or q, 143 SIGTERM, 129 SIGHUP,
+                               131 SIGQUIT, as a shell reports a killed command */
 };
 
 struct runner_opts {
@@ -99,6 +102,17 @@ struct runner_tests {
  */
 int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
                       size_t errlen);
+
+/*
+ * Parses the compiler's dependency output for a build (cc -MD -MT
+ * loads-module): one rule, "loads-module: a.c b.h c.h", continued over
+ * lines by a backslash before the newline; in a path, backslash-blank,
+ * backslash-# and $$ stand for a blank, '#' and '$' and are unescaped in
+ * place in text.  Calls each for every path in order; returns 0, -EINVAL
+ * when text is not such a rule, or each's negative return, which stops
+ * it.  Exposed for the unit tests and the fuzzer.
+ */
+int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void *arg);
 
 /* ---- supervisor (supervisor.c) ---- */
 

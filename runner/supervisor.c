@@ -1,10 +1,20 @@
 /*
  * The supervisor: creates the segment, forks the workers of each cycle,
- * watches them, turns signals into a graceful stop, and prints the summary.
+ * watches them, turns signals into a graceful stop, enforces the end of
+ * the grace period, and prints the summary.
  *
  * Cycles run one after another: the workers of a cycle are forked when the
  * previous cycle's have all ended, each with its share of the cycle's
  * users, and write into the same slots, so the counts add up.
+ *
+ * A worker ends its own runs at the end of the grace period, but only when
+ * its loop turns: test code that never returns to Loads (a busy loop,
+ * sleep(3), a blocking read) holds the loop, and with it every VU of the
+ * worker.  The supervisor watches each worker's heartbeat (shm.h): a test
+ * holding the loop for more than HOLD_WARN_US is warned about once; once
+ * the grace period is over, a worker held that long is killed, and any
+ * worker still alive END_MARGIN_US later is killed too.  Their runs in
+ * progress become Errors that say why.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -25,14 +35,27 @@
 #define POLL_MS       100
 #define DASH_POLL_MS  50          /* keys and frames of the dashboard */
 #define PLAIN_EVERY   5000000     /* us between plain progress lines */
+#define HOLD_WARN_US  1000000     /* test code holding a loop this long: a warning */
+#define END_MARGIN_US 5000000     /* a worker alive this long past the grace: killed */
 
-static volatile sig_atomic_t stop_signals;   /* SIGINT/SIGTERM received */
+/* The signals that stop a run: the first one is the stop's cause. */
+static const int stop_signal_list[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static volatile sig_atomic_t stop_signals;   /* stop signals received */
+static volatile sig_atomic_t first_signal;   /* the first one's number */
 
 static void on_stop_signal(int sig)
 {
+    if (!stop_signals)
+        first_signal = sig;
     stop_signals++;
 }
 
+/*
+ * SIGINT, SIGTERM, SIGHUP (a closed terminal, a dropped ssh) and SIGQUIT
+ * all stop the run the same way: gracefully, with a summary and the
+ * segment removed.  SIGCHLD is blocked and waited for in wait_cycle.
+ */
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -41,8 +64,10 @@ static void install_signals(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof(stop_signal_list) / sizeof(stop_signal_list[0]); i++)
+        sigaddset(&sa.sa_mask, stop_signal_list[i]);
+    for (size_t i = 0; i < sizeof(stop_signal_list) / sizeof(stop_signal_list[0]); i++)
+        sigaction(stop_signal_list[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -71,6 +96,16 @@ struct slot_plan {
     uint64_t runs_at_cycle;       /* its runs counter when the cycle began */
     uint64_t runs_at_spawn;       /* its runs counter when its worker was forked */
     uint32_t streak;              /* crashes in a row that ended no run */
+    /* The heartbeat of its worker, as last seen (shm.h). */
+    uint64_t beat;                /* the slot's beat */
+    uint32_t held_by;             /* its running: 1 + test index, 0 none */
+    int64_t held_since_us;        /* when this (beat, held_by) was first seen */
+    int warned;                   /* the hold was reported for this worker */
+    /* Set when the supervisor kills the worker after the grace period. */
+    int killed;                   /* it did */
+    uint32_t kill_held_by;        /* the test holding the loop then (as held_by) */
+    double kill_hold_s;           /* for how long it had held it */
+    double kill_late_s;           /* seconds past the end of the grace period */
 };
 
 struct supervisor {
@@ -88,7 +123,33 @@ struct supervisor {
     int worker_log;               /* memfd for workers' output under it, or -1 */
     int killed;                   /* workers were killed by a second signal */
     int gave_up;                  /* a crash loop stopped the run */
+    int quit_keys;                /* q pressed in the dashboard */
 };
+
+/*
+ * Asks every worker to start no new run; the first call records when, for
+ * the end of the grace period, and why, for the summary and the exit
+ * status.  A stop that comes once a duration plan has run its time (in
+ * the last grace period) does not make the run a stopped one; for a hits
+ * plan, that is decided at the end by the runs that ended.
+ */
+static void request_stop(struct supervisor *sv, enum shm_stop cause, int sig)
+{
+    struct shm_header *h = sv->shm.hdr;
+    int64_t now = shm_mono_us();
+
+    if (!h->stop_mono_us) {
+        int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                           now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
+
+        h->stop_mono_us = now;
+        if (cause != SHM_STOP_NONE && !ran_its_time) {
+            h->stop_signal = sig;
+            h->stop_cause = cause;
+        }
+    }
+    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+}
 
 /*
  * Records a worker that died on a signal or exited abnormally: the runs
@@ -119,6 +180,53 @@ static void record_crash(struct supervisor *sv, struct shm_slot *slot, int statu
     __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
 }
 
+/* The name of test 1 + idx of the plan, or the run's test when there is none. */
+static const char *test_name(const struct supervisor *sv, uint32_t idx1)
+{
+    if (idx1 && idx1 <= sv->tests->ntests)
+        return sv->tests->tests[idx1 - 1].name;
+    if (sv->tests->ntests == 1)
+        return sv->tests->tests[0].name;
+    return sv->opts->test;
+}
+
+/*
+ * Records a worker the supervisor killed after the grace period: not a
+ * crash of the worker but the end of the run enforced.  Its runs in
+ * progress become Errors that say why: the one whose code held the loop,
+ * and those the hold kept waiting.  The worker is dead: its slot is ours.
+ */
+static void record_kill(struct supervisor *sv, struct shm_slot *slot,
+                        const struct slot_plan *sp)
+{
+    uint64_t in_flight = shm_load(&slot->c.runs_started) - shm_load(&slot->c.runs);
+    const char *others = test_name(sv, 0);
+    char text[SHM_MSG_LEN];
+
+    shm_add(&slot->c.errors, in_flight);
+    shm_add(&slot->c.runs, in_flight);
+    shm_store(&slot->c.users_active, 0);
+    if (sp->kill_held_by && in_flight) {
+        const char *holder = test_name(sv, sp->kill_held_by);
+
+        snprintf(text, sizeof(text), "test code did not return to Loads for %.1f s: "
+                 "a busy loop or a blocking call?", sp->kill_hold_s);
+        shm_msg_add(slot, SHM_ERROR, holder, text, 1);
+        shm_ring_push(slot, SHM_ERROR, holder, text);
+        in_flight--;
+        snprintf(text, sizeof(text), "stopped after the grace period: test code of "
+                 "another VU (%s) held the worker", holder);
+    } else {
+        snprintf(text, sizeof(text), "stopped after the grace period: the worker had not "
+                 "ended %.1f s after it and was killed", sp->kill_late_s);
+    }
+    if (in_flight) {
+        shm_msg_add(slot, SHM_ERROR, others, text, in_flight);
+        shm_ring_push(slot, SHM_ERROR, others, text);
+    }
+    __atomic_store_n(&slot->state, SHM_WORKER_KILLED, __ATOMIC_RELAXED);
+}
+
 static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t errlen);
 
 /*
@@ -131,7 +239,6 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
  */
 static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
 {
-    struct shm_header *h = sv->shm.hdr;
     struct shm_slot *slot = shm_slot(&sv->shm, i);
     struct slot_plan *sp = &sv->slots[i];
     struct worker_plan *p = &sv->plans[i];
@@ -146,7 +253,7 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
         shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
         shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
         sv->gave_up = 1;
-        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        request_stop(sv, SHM_STOP_NONE, 0);
         return;
     }
     if (sp->planned) {
@@ -161,7 +268,7 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
         return;
     }
     if (spawn_worker(sv, i, err, sizeof(err)) < 0)
-        __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+        request_stop(sv, SHM_STOP_NONE, 0);
 }
 
 /* Reaps every worker that has ended, without blocking, and replaces crashed ones. */
@@ -182,6 +289,10 @@ static void reap(struct supervisor *sv)
 
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && state == SHM_WORKER_DONE)
                 break;
+            if (sv->slots[i].killed) {
+                record_kill(sv, slot, &sv->slots[i]);
+                break;
+            }
             record_crash(sv, slot, status);
             if (!sv->shm.hdr->stop)
                 replace_worker(sv, i, ended);
@@ -190,14 +301,20 @@ static void reap(struct supervisor *sv)
     }
 }
 
-/* How far the run is, for the progress bar, from the runs ended so far. */
-static double progress_fraction(struct supervisor *sv)
+/* The runs ended so far, in every slot. */
+static uint64_t progress_runs(struct supervisor *sv)
 {
     uint64_t runs = 0;
 
     for (uint32_t i = 0; i < sv->nslots; i++)
         runs += shm_load(&shm_slot(&sv->shm, i)->c.runs);
-    return tui_run_fraction(sv->shm.hdr, runs);
+    return runs;
+}
+
+/* How far the run is, for the progress bar, from the runs ended so far. */
+static double progress_fraction(struct supervisor *sv)
+{
+    return tui_run_fraction(sv->shm.hdr, progress_runs(sv));
 }
 
 /*
@@ -261,18 +378,20 @@ static void close_dashboard(struct supervisor *sv)
 }
 
 /*
- * Asks the workers to stop: on the first signal they start no new run and
- * let running ones finish within the grace period; on the second they are
- * killed at once.
+ * Asks the workers to stop: on the first signal (or q) they start no new
+ * run and let running ones finish within the grace period; on the second
+ * they are killed at once.
  */
 static void handle_stop(struct supervisor *sv, int *seen)
 {
     struct shm_header *h = sv->shm.hdr;
+    int signals = stop_signals, stops = signals + sv->quit_keys;
 
-    if (stop_signals == *seen)
+    if (stops == *seen)
         return;
-    *seen = stop_signals;
-    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+    if (*seen == 0)
+        request_stop(sv, signals ? SHM_STOP_SIGNAL : SHM_STOP_KEY, signals ? first_signal : 0);
+    *seen = stops;
     __atomic_store_n(&h->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
     if (*seen >= 2 && !sv->killed) {
         sv->killed = 1;
@@ -292,6 +411,11 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
     pid_t pid;
 
     sv->slots[i].runs_at_spawn = shm_load(&slot->c.runs);
+    sv->slots[i].beat = shm_load(&slot->beat);
+    sv->slots[i].held_by = 0;
+    sv->slots[i].held_since_us = 0;
+    sv->slots[i].warned = 0;
+    sv->slots[i].killed = 0;
     /* Before the fork: a quick worker may be done before fork returns here. */
     slot->users = sv->plans[i].users;
     __atomic_store_n(&slot->state, SHM_WORKER_RUNNING, __ATOMIC_RELEASE);
@@ -303,10 +427,20 @@ static int spawn_worker(struct supervisor *sv, uint32_t i, char *err, size_t err
         return -errno;
     }
     if (pid == 0) {
+        /*
+         * Test code may print.  Under the dashboard its output is kept and
+         * shown after; with --output json, stdout carries the JSON alone,
+         * so what the workers print goes to stderr.
+         */
         if (sv->worker_log >= 0) {
             dup2(sv->worker_log, STDOUT_FILENO);
             dup2(sv->worker_log, STDERR_FILENO);
+        } else if (sv->opts->output == RUNNER_JSON) {
+            dup2(STDERR_FILENO, STDOUT_FILENO);
         }
+        /* A hangup or Ctrl-\ reaches the whole group: the supervisor decides. */
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
         worker_main(&sv->plans[i]);
     }
     slot->pid = pid;
@@ -362,6 +496,84 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
 }
 
 /*
+ * When the grace period of the current cycle ends: after the end of its
+ * duration, or after the first stop, whichever comes first.  INT64_MAX
+ * while neither is due (a hits run that was not stopped).
+ */
+static int64_t grace_end_us(const struct supervisor *sv)
+{
+    const struct shm_header *h = sv->shm.hdr;
+    int64_t grace = (int64_t)(sv->opts->grace * 1e6), end = INT64_MAX;
+
+    if (h->duration_us)
+        end = h->cycle_started_mono_us + (int64_t)h->duration_us + grace;
+    if (h->stop_mono_us && h->stop_mono_us + grace < end)
+        end = h->stop_mono_us + grace;
+    return end;
+}
+
+/* Kills the worker of slot i after the grace period; reap records it. */
+static void kill_late_worker(struct supervisor *sv, uint32_t i, int64_t now, int64_t end)
+{
+    struct shm_slot *slot = shm_slot(&sv->shm, i);
+    struct slot_plan *sp = &sv->slots[i];
+
+    sp->killed = 1;
+    sp->kill_held_by = sp->held_by;
+    sp->kill_hold_s = sp->held_by ? (double)(now - sp->held_since_us) / 1e6 : 0;
+    sp->kill_late_s = (double)(now - end) / 1e6;
+    kill(slot->pid, SIGKILL);
+}
+
+/*
+ * Reads each live worker's heartbeat (shm.h).  Test code that has held a
+ * worker's loop for more than HOLD_WARN_US is reported once per worker:
+ * a warning in the supervisor's own slot (the worker's is not ours while
+ * it lives), and a line on stderr when no dashboard owns the screen.
+ * After the grace period, such a worker is killed, and so is any worker
+ * still alive END_MARGIN_US after it.
+ */
+static void watch_heartbeats(struct supervisor *sv)
+{
+    struct shm_slot *own = shm_slot(&sv->shm, sv->nslots);
+    int64_t now = shm_mono_us(), end = grace_end_us(sv);
+
+    for (uint32_t i = 0; i < sv->nslots; i++) {
+        struct shm_slot *slot = shm_slot(&sv->shm, i);
+        struct slot_plan *sp = &sv->slots[i];
+        uint64_t beat = shm_load(&slot->beat);
+        uint32_t held_by = __atomic_load_n(&slot->running, __ATOMIC_RELAXED);
+        int64_t held;
+
+        if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != SHM_WORKER_RUNNING ||
+            sp->killed || !slot->pid)
+            continue;
+        if (beat != sp->beat || held_by != sp->held_by) {
+            sp->beat = beat;
+            sp->held_by = held_by;
+            sp->held_since_us = now;
+        }
+        held = held_by ? now - sp->held_since_us : 0;
+        if (held > HOLD_WARN_US && !sp->warned) {
+            const char *name = test_name(sv, held_by);
+            char text[SHM_MSG_LEN];
+
+            sp->warned = 1;
+            snprintf(text, sizeof(text), "a run held its worker for more than %.0f s "
+                     "without waiting (a busy loop or a blocking call in the test?): the "
+                     "worker's other VUs were stalled", HOLD_WARN_US / 1e6);
+            shm_msg_count(own, SHM_WARNING, name, text);
+            shm_ring_push(own, SHM_WARNING, name, text);
+            if (!sv->dash && !sv->opts->quiet)
+                fprintf(stderr, "loads-runner: warning: %s in worker %d: %s\n", name,
+                        (int)slot->pid, text);
+        }
+        if (now >= end && (held > HOLD_WARN_US || now >= end + END_MARGIN_US))
+            kill_late_worker(sv, i, now, end);
+    }
+}
+
+/*
  * Waits for the current cycle's workers, drawing progress meanwhile.
  * SIGCHLD is blocked and waited for, so a worker's end is noticed at once
  * (the run's duration is not rounded up to the poll interval).  A q in the
@@ -377,9 +589,10 @@ static void wait_cycle(struct supervisor *sv, int *seen)
     while (sv->alive > 0) {
         sigtimedwait(&chld, NULL, &tick);
         if (sv->dash && tui_dash_tick(sv->dash) == TUI_DASH_QUIT)
-            stop_signals++;
+            sv->quit_keys++;
         handle_stop(sv, seen);
         reap(sv);
+        watch_heartbeats(sv);
         if (sv->progress)
             tui_progress(stderr, progress_fraction(sv), 0);
         else if (sv->plain)
@@ -387,9 +600,20 @@ static void wait_cycle(struct supervisor *sv, int *seen)
     }
 }
 
-static int exit_status(const struct shm_stats *st)
+/*
+ * The exit status of a finished run: 128 + the signal when one stopped it
+ * before its plan's end (q counts as SIGINT, as Ctrl-C), whatever the
+ * runs did; else 1 when any run failed or errored or a worker crashed.
+ */
+static int exit_status(const struct shm_header *h, const struct shm_stats *st)
 {
+    if (h->stop_cause == SHM_STOP_KEY)
+        return RUNNER_STOPPED + SIGINT;
+    if (h->stop_cause == SHM_STOP_SIGNAL)
+        return RUNNER_STOPPED + h->stop_signal;
     if (st->c.failures || st->c.errors || st->crashes)
+        return RUNNER_FAILED;
+    if (h->planned_runs && !h->stop && st->c.runs != h->planned_runs)
         return RUNNER_FAILED;
     return RUNNER_OK;
 }
@@ -411,9 +635,7 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     }
     if (elapsed >= 0)
         st.elapsed = elapsed;
-    status = exit_status(&st);
-    if (h->planned_runs && !h->stop && st.c.runs != h->planned_runs)
-        status = RUNNER_FAILED;
+    status = exit_status(h, &st);
     if (o->output == RUNNER_JSON)
         tui_summary_json(stdout, h, &st, status);
     else
@@ -480,12 +702,16 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
         if (start_cycle(&sv, k, err, sizeof(err)) < 0) {
             close_dashboard(&sv);
             fprintf(stderr, "loads-runner: %s\n", err);
-            __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
+            request_stop(&sv, SHM_STOP_NONE, 0);
         }
         wait_cycle(&sv, &seen);
     }
     h->ended_mono_us = shm_mono_us();
-    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELAXED);
+    /* A hits plan whose every run ended despite a late stop ran its plan. */
+    if (h->planned_runs && progress_runs(&sv) >= h->planned_runs)
+        h->stop_cause = SHM_STOP_NONE;
+    /* Release: --attach reads the figures, stop_cause too, once it sees DONE. */
+    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
     close_dashboard(&sv);
     if (sv.progress)
         tui_progress(stderr, h->stop ? progress_fraction(&sv) : 1.0, 1);
@@ -495,7 +721,8 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     if (sv.gave_up) {
         fprintf(stderr, "loads-runner: stopped early: a worker crashed %d times in a row "
                         "before ending any test run (see Crashes above)\n", CRASH_LOOP);
-        status = RUNNER_FAILED;
+        if (status < RUNNER_STOPPED)
+            status = RUNNER_FAILED;
     }
     shm_destroy(&sv.shm);
     curl_global_cleanup();

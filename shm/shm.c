@@ -16,9 +16,10 @@
 
 #include "shm/shm.h"
 
-static size_t segment_size(uint32_t nslots)
+/* The header, the workers' slots, and the supervisor's slot after them. */
+size_t shm_segment_size(uint32_t nslots)
 {
-    return sizeof(struct shm_header) + (size_t)nslots * sizeof(struct shm_slot);
+    return sizeof(struct shm_header) + ((size_t)nslots + 1) * sizeof(struct shm_slot);
 }
 
 /*
@@ -28,7 +29,7 @@ static size_t segment_size(uint32_t nslots)
  */
 int shm_create(struct shm *s, uint32_t nslots, char *err, size_t errlen)
 {
-    size_t size = segment_size(nslots);
+    size_t size = shm_segment_size(nslots);
     struct shm_header *h;
     int fd, rc;
 
@@ -109,7 +110,7 @@ int shm_attach(struct shm *s, pid_t pid, char *err, size_t errlen)
     }
     if (h->magic != SHM_MAGIC || h->version != SHM_VERSION ||
         h->slot_size != sizeof(struct shm_slot) || h->size != (uint64_t)st.st_size ||
-        h->size != segment_size(h->nslots)) {
+        h->size != shm_segment_size(h->nslots)) {
         snprintf(err, errlen, "shared memory %s is not a Loads run of this version",
                  s->name);
         munmap(h, (size_t)st.st_size);

@@ -7,6 +7,14 @@
  * no lock prefix needed with one writer); readers use shm_load.  Text
  * entries (URLs, messages, counter names) are written first and published
  * by a release store of the table's length; readers acquire the length.
+ *
+ * Single writer: the header is the supervisor's.  Slot i (0 <= i < nslots)
+ * is written by its worker only, and by the supervisor only once that
+ * worker is dead and reaped (to count its runs in progress as Errors).
+ * One more slot follows the workers', index nslots, written by the
+ * supervisor only: what it says about workers while they live (a test
+ * holding a worker's loop) goes into its messages and events; its
+ * counters stay zero.  shm_stats_collect merges it with the others.
  */
 #ifndef LOADS_SHM_SHM_H
 #define LOADS_SHM_SHM_H
@@ -35,8 +43,25 @@
 #define SHM_SERIES       3600                  /* per-second samples kept */
 #define SHM_RECENT       5                     /* seconds of the recent histogram */
 
-/* How a run ended, when not a success; interrupted runs have no message. */
-enum shm_outcome { SHM_FAILURE = 1, SHM_ERROR = 2, SHM_CRASH = 3, SHM_INTERRUPTED = 4 };
+/*
+ * Kinds of messages and events; the first three are outcomes of runs too.
+ * An interrupted run (cut by the end of a duration or a stop) is an
+ * outcome with no message.
+ */
+enum shm_outcome {
+    SHM_FAILURE = 1,
+    SHM_ERROR = 2,
+    SHM_CRASH = 3,
+    SHM_WARNING = 4,
+    SHM_INTERRUPTED = 5,
+};
+
+/* Why a run ended before its plan did (header's stop_cause). */
+enum shm_stop {
+    SHM_STOP_NONE = 0,     /* it ran its whole plan (or has not stopped yet) */
+    SHM_STOP_SIGNAL,       /* a signal to the supervisor: stop_signal says which */
+    SHM_STOP_KEY,          /* q in the dashboard */
+};
 
 enum shm_run_state {
     SHM_RUN_STARTING = 0,  /* supervisor is forking the first workers */
@@ -50,6 +75,7 @@ enum shm_worker_state {
     SHM_WORKER_RUNNING,    /* process alive, running VUs */
     SHM_WORKER_DONE,       /* exited normally */
     SHM_WORKER_CRASHED,    /* died on a signal or exited abnormally */
+    SHM_WORKER_KILLED,     /* killed by the supervisor after the grace period */
 };
 
 struct shm_counters {
@@ -138,18 +164,39 @@ struct shm_slot {
     uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
     struct hist recent;       /* response times of the last SHM_RECENT seconds */
     struct shm_ring ring;
+    /*
+     * The heartbeat: how the supervisor sees that test code holds the
+     * worker's loop (a busy loop, sleep(3), a blocking read), which
+     * nothing inside the worker can notice while it lasts.  The worker
+     * adds 1 to beat each time its loop hands the thread to a VU, sets
+     * running to the test that VU runs, and sets running back to 0 when
+     * the VU gives the thread back (it waits, or its coroutine ends).  A
+     * test that begins while its VU holds the thread sets running too.
+     * So running != 0 with beat unchanged means that one stretch of the
+     * test's run has held the loop since beat last moved: its own code, or
+     * a call into Loads that did not wait (under valgrind, creating the
+     * TLS context takes over a second and shows as such a hold).
+     */
+    uint64_t beat;            /* VU resumes so far (worker) */
+    uint32_t running;         /* 1 + index in the plan's tests of the test
+                                 whose code holds the loop; 0: the loop has it */
+    uint32_t pad2;            /* keeps the slot's size a multiple of 8 */
 };
 
 struct shm_header {
     uint64_t magic;           /* SHM_MAGIC */
     uint32_t version;         /* SHM_VERSION */
-    uint32_t nslots;          /* worker slots that follow */
+    uint32_t nslots;          /* worker slots that follow (then the supervisor's) */
     uint64_t size;            /* bytes of the whole segment */
     uint64_t slot_size;       /* sizeof(struct shm_slot) */
     int32_t supervisor;       /* pid of the supervisor */
     uint32_t uid;             /* owner */
     uint32_t state;           /* enum shm_run_state */
     uint32_t stop;            /* nonzero: workers start no new runs */
+    uint32_t stop_cause;      /* enum shm_stop: set when a stop came before the
+                                 plan's end, final once state is DONE */
+    int32_t stop_signal;      /* the signal of SHM_STOP_SIGNAL (SIGINT...) */
+    int64_t stop_mono_us;     /* CLOCK_MONOTONIC of the first stop asked, 0: none */
     int64_t started_us;       /* wall clock at start, us since the epoch */
     int64_t started_mono_us;  /* CLOCK_MONOTONIC at start, us */
     int64_t ended_mono_us;    /* CLOCK_MONOTONIC at the end, 0 while running */
@@ -188,6 +235,10 @@ void shm_destroy(struct shm *s);
 /* Removes segments left by supervisors that no longer exist. */
 void shm_clean_stale(void);
 
+/* Bytes of a segment for nslots workers (their slots and the supervisor's). */
+size_t shm_segment_size(uint32_t nslots);
+
+/* Slot i of the workers; i == hdr->nslots is the supervisor's own slot. */
 struct shm_slot *shm_slot(const struct shm *s, uint32_t i);
 
 /* ---- atomics ---- */
@@ -219,7 +270,8 @@ struct shm_url *shm_url_get(struct shm_slot *slot, const char *key, uint64_t has
 void shm_msg_count(struct shm_slot *slot, enum shm_outcome kind, const char *test,
                    const char *text);
 
-/* Counts a message count times (a merge of another slot's table). */
+/* The same, count times at once (a merge of another slot's table; the
+ * supervisor, for a dead worker's runs). */
 void shm_msg_add(struct shm_slot *slot, enum shm_outcome kind, const char *test,
                  const char *text, uint64_t count);
 

@@ -88,7 +88,7 @@ static int by_count(const void *a, const void *b)
 int shm_stats_collect(struct shm_stats *st, const struct shm *s)
 {
     const struct shm_header *h = s->hdr;
-    uint32_t n = h->nslots;
+    uint32_t n = h->nslots + 1; /* the workers' slots and the supervisor's */
     int64_t end;
 
     memset(st, 0, sizeof(*st));

@@ -704,10 +704,12 @@ static void draw_messages(struct tui_dash *d, int y, int rows)
         put(d, y + 1, 0, COLS, A_DIM, "(none)");
     for (int r = 0; r < rows && first + r < n; r++) {
         const struct shm_stats_msg *m = &f->st.msgs[first + r];
-        const char *kind = m->kind == SHM_FAILURE ? "failure"
-                           : m->kind == SHM_ERROR ? "error"
-                                                  : "crash";
-        attr_t attr = m->kind == SHM_FAILURE ? pair(d, PAIR_WARN) : pair(d, PAIR_BAD);
+        const char *kind = m->kind == SHM_FAILURE   ? "failure"
+                           : m->kind == SHM_ERROR   ? "error"
+                           : m->kind == SHM_WARNING ? "warning"
+                                                    : "crash";
+        attr_t attr = m->kind == SHM_FAILURE || m->kind == SHM_WARNING ? pair(d, PAIR_WARN)
+                                                                       : pair(d, PAIR_BAD);
 
         put(d, y + 1 + r, 0, 8, attr, "%s", kind);
         put(d, y + 1 + r, 8, textw - 8, A_NORMAL, "%s: %s", m->test, m->text);
@@ -724,7 +726,7 @@ static int workers_per_line(void)
 /* The worker processes, several to a line: pid, users, state, crashes. */
 static void draw_workers(struct tui_dash *d, int y, int rows)
 {
-    static const char *const states[] = {"idle", "running", "done", "crashed"};
+    static const char *const states[] = {"idle", "running", "done", "crashed", "killed"};
     const struct dash_frame *f = &d->fr;
     int per = workers_per_line(), lines = ((int)f->nworkers + per - 1) / per;
     int first = clamp_scroll(d, PANEL_WORKERS, lines, rows);
@@ -739,10 +741,11 @@ static void draw_workers(struct tui_dash *d, int y, int rows)
         for (int c = 0; c < per; c++) {
             uint32_t i = (uint32_t)((first + r) * per + c);
             const struct dash_worker *w = &f->workers[i];
-            const char *state = w->state < 4 ? states[w->state] : "?";
-            attr_t attr = w->state == SHM_WORKER_RUNNING   ? pair(d, PAIR_GOOD)
-                          : w->state == SHM_WORKER_CRASHED ? pair(d, PAIR_BAD)
-                                                           : A_DIM;
+            const char *state = w->state < 5 ? states[w->state] : "?";
+            attr_t attr = w->state == SHM_WORKER_RUNNING ? pair(d, PAIR_GOOD)
+                          : w->state == SHM_WORKER_CRASHED || w->state == SHM_WORKER_KILLED
+                              ? pair(d, PAIR_BAD)
+                              : A_DIM;
 
             if (i >= f->nworkers)
                 break;

@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -120,6 +121,46 @@ void tui_format_ms(char *out, size_t len, uint64_t us)
         snprintf(out, len, "%.2f s", ms / 1000.0);
 }
 
+/* Seconds for a sentence: "2.1", "30" (no ".0"). */
+static void format_seconds(char *out, size_t len, double s)
+{
+    snprintf(out, len, "%.1f", s);
+    if (strlen(out) > 2 && strcmp(out + strlen(out) - 2, ".0") == 0)
+        out[strlen(out) - 2] = '\0';
+}
+
+/* "SIGTERM", or "q in the dashboard": what stopped the run. */
+static void stop_cause_name(char *out, size_t len, const struct shm_header *h)
+{
+    const char *abbrev = h->stop_cause == SHM_STOP_SIGNAL ? sigabbrev_np(h->stop_signal) : NULL;
+
+    if (h->stop_cause == SHM_STOP_KEY)
+        snprintf(out, len, "q in the dashboard");
+    else if (abbrev)
+        snprintf(out, len, "SIG%s", abbrev);
+    else
+        snprintf(out, len, "signal %d", h->stop_signal);
+}
+
+int tui_stop_text(char *out, size_t len, const struct shm_header *h,
+                  const struct shm_stats *st)
+{
+    char by[64], after[32], of[32];
+
+    if (h->stop_cause == SHM_STOP_NONE)
+        return 0;
+    stop_cause_name(by, sizeof(by), h);
+    format_seconds(after, sizeof(after), (double)(h->stop_mono_us - h->started_mono_us) / 1e6);
+    if (h->planned_runs) {
+        snprintf(out, len, "Stopped by %s after %s s: %llu of %llu planned runs ended", by,
+                 after, (unsigned long long)st->c.runs, (unsigned long long)h->planned_runs);
+    } else {
+        format_seconds(of, sizeof(of), (double)h->duration_us * h->ncycles / 1e6);
+        snprintf(out, len, "Stopped by %s after %s s of %s s", by, after, of);
+    }
+    return 1;
+}
+
 static const struct shm_stats_url *slowest_url(const struct shm_stats *st)
 {
     const struct shm_stats_url *slow = NULL;
@@ -190,12 +231,14 @@ static void print_messages(FILE *f, const struct shm_stats *st, uint32_t kind,
 
 void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stats *st)
 {
-    char started[64];
+    char started[64], stopped[SHM_MSG_LEN];
 
     format_started(started, sizeof(started), h->started_us);
     fprintf(f, "\nHits: %llu\n", (unsigned long long)st->c.hits);
     fprintf(f, "Started: %s\n", started);
     fprintf(f, "Duration: %.2f seconds\n", st->elapsed);
+    if (tui_stop_text(stopped, sizeof(stopped), h, st))
+        fprintf(f, "%s\n", stopped);
     fprintf(f, "Approximate Average RPS: %d\n", (int)tui_rps(st));
     fprintf(f, "Average request time: %.2fs\n", hist_mean(&st->latency) / 1e6);
     fprintf(f, "Opened web sockets: %llu\n", (unsigned long long)st->c.ws_opened);
@@ -226,6 +269,7 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
     print_messages(f, st, SHM_CRASH, "Crashes");
     print_messages(f, st, SHM_FAILURE, "Failures");
     print_messages(f, st, SHM_ERROR, "Errors");
+    print_messages(f, st, SHM_WARNING, "Warnings");
     if (st->msgs_other)
         fprintf(f, "\n%llu more messages were counted but not kept (too many distinct "
                    "messages).\n", (unsigned long long)st->msgs_other);
@@ -286,6 +330,34 @@ static void json_messages(FILE *f, const struct shm_stats *st, uint32_t kind)
     fprintf(f, "%s]", n ? "\n  " : "");
 }
 
+/*
+ * "stopped": null for a run that ran its plan; else what stopped it, when
+ * (seconds from the start), the seconds planned (null for a hits plan,
+ * whose planned_runs says it) and the summary's sentence.
+ */
+static void json_stopped(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    char by[64], text[SHM_MSG_LEN];
+
+    if (!tui_stop_text(text, sizeof(text), h, st)) {
+        fprintf(f, "  \"stopped\": null,\n");
+        return;
+    }
+    stop_cause_name(by, sizeof(by), h);
+    fprintf(f, "  \"stopped\": {\"by\": ");
+    json_string(f, h->stop_cause == SHM_STOP_KEY ? "q" : by);
+    fprintf(f, ", \"signal\": %d, \"after\": %.3f, \"planned_duration\": ",
+            h->stop_cause == SHM_STOP_KEY ? SIGINT : h->stop_signal,
+            (double)(h->stop_mono_us - h->started_mono_us) / 1e6);
+    if (h->planned_runs)
+        fprintf(f, "null");
+    else
+        fprintf(f, "%.3f", (double)h->duration_us * h->ncycles / 1e6);
+    fprintf(f, ", \"message\": ");
+    json_string(f, text);
+    fprintf(f, "},\n");
+}
+
 void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
                       int exit_status)
 {
@@ -338,8 +410,11 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     json_messages(f, st, SHM_ERROR);
     fprintf(f, ",\n  \"crash_messages\": ");
     json_messages(f, st, SHM_CRASH);
+    fprintf(f, ",\n  \"warning_messages\": ");
+    json_messages(f, st, SHM_WARNING);
     fprintf(f, ",\n  \"messages_not_kept\": %llu,\n", (unsigned long long)st->msgs_other);
     fprintf(f, "  \"events_dropped\": %llu,\n", (unsigned long long)st->events_dropped);
+    json_stopped(f, h, st);
     fprintf(f, "  \"exit_status\": %d\n}\n", exit_status);
 }
 

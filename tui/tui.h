@@ -34,6 +34,14 @@ void tui_summary_agents_text(FILE *f, const struct tui_agent *a, uint32_t n);
 void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct shm_stats *st,
                              int exit_status, const struct tui_agent *a, uint32_t n);
 
+/*
+ * The sentence that says a run was stopped before its plan's end, "Stopped
+ * by SIGTERM after 2.1 s of 30 s", into out.  Returns 1, or 0 (out
+ * untouched) when the run was not stopped.
+ */
+int tui_stop_text(char *out, size_t len, const struct shm_header *h,
+                  const struct shm_stats *st);
+
 /* One progress bar line, "[====   ]  42%", redrawn in place with \r. */
 void tui_progress(FILE *f, double fraction, int final);
 

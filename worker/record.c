@@ -133,6 +133,17 @@ void record_users(struct record *r, int delta)
     shm_add(&r->slot->c.users_active, (uint64_t)(int64_t)delta);
 }
 
+void record_beat(struct record *r, uint32_t running)
+{
+    shm_add(&r->slot->beat, 1);
+    __atomic_store_n(&r->slot->running, running, __ATOMIC_RELAXED);
+}
+
+void record_running(struct record *r, uint32_t running)
+{
+    __atomic_store_n(&r->slot->running, running, __ATOMIC_RELAXED);
+}
+
 /* Writes the second that ended into the slot's series and starts the next. */
 static void record_close_second(struct record *r, uint64_t next)
 {

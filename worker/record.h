@@ -67,6 +67,15 @@ int record_counter(struct record *r, const char *name, long n);
 /* VUs alive: +1 as one is created, -1 as one ends. */
 void record_users(struct record *r, int delta);
 
+/*
+ * The heartbeat the supervisor reads (shm.h: the slot's beat and running):
+ * record_beat as the loop hands the thread to a VU whose run is of test
+ * running (1 + its index in the plan; 0: none yet), record_running(0) when
+ * the loop has it back, and record_running at each run's start.
+ */
+void record_beat(struct record *r, uint32_t running);
+void record_running(struct record *r, uint32_t running);
+
 /* Closes the seconds of the per-second series up to now (CLOCK_MONOTONIC). */
 void record_tick(struct record *r, int64_t now_us);
 

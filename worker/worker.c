@@ -27,6 +27,12 @@
 #define VU_STACK_SIZE (256 * 1024)
 #define TICK_MS       100
 
+/* 1 + the index in the plan of the test t runs, 0 before its first run. */
+static uint32_t test_index(const struct loads_test *t)
+{
+    return t->test ? (uint32_t)(t->test - t->w->plan->tests) + 1 : 0;
+}
+
 /*
  * Runs one test with its suite's setUp and tearDown, as unittest does:
  * a failing setUp skips the test; tearDown runs whenever setUp passed
@@ -38,6 +44,7 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
     volatile int setup_done = 0;
 
     t->test = test;
+    record_running(t->w->rec, test_index(t));
     t->outcome = OUTCOME_SUCCESS;
     t->msg[0] = '\0';
     record_run_started(t->w->rec);
@@ -105,6 +112,22 @@ static void vu_main(void *arg)
     }
 }
 
+/* The loop hands the thread to a VU: the heartbeat says whose test runs. */
+static void on_vu_resume(struct vu *vu, void *arg)
+{
+    struct worker *w = arg;
+
+    record_beat(w->rec, test_index(vu_arg(vu)));
+}
+
+/* The loop has the thread back. */
+static void on_vu_pause(struct vu *vu, void *arg)
+{
+    struct worker *w = arg;
+
+    record_running(w->rec, 0);
+}
+
 /* A VU's function returned: the worker ends with its last one. */
 static void on_vu_finished(struct vu *vu, void *arg)
 {
@@ -114,6 +137,8 @@ static void on_vu_finished(struct vu *vu, void *arg)
     if (--w->vus_left == 0)
         uv_stop(&w->loop);
 }
+
+static const struct vu_hooks vu_hooks = {on_vu_resume, on_vu_pause, on_vu_finished};
 
 /*
  * The end has come (a stop, the end of the duration): no run starts any
@@ -228,7 +253,7 @@ void worker_main(const struct worker_plan *plan)
     w.rec = record_create(plan->shm, plan->slot);
     if (!w.rec || uv_loop_init(&w.loop) < 0)
         _exit(3);
-    w.sched = vu_sched_create(&w.loop, on_vu_finished, &w);
+    w.sched = vu_sched_create(&w.loop, &vu_hooks, &w);
     if (!w.sched || api_http_init(&w) < 0 || create_vus(&w) < 0)
         _exit(3);
     uv_timer_init(&w.loop, &w.tick);

@@ -78,3 +78,19 @@ expect_json_summary summary.json
 cmp -s "$OUT" summary.json || fail "--json FILE differs from the --output json stdout" \
     "$(diff "$OUT" summary.json || true)"
 expect_access_log 80
+
+step "--output json with test code that prints: stdout is the JSON alone, the prints on stderr"
+use_module engine_print.c
+run_loads engine_print.TestPrint.test_chatty --server-url "$NGINX_URL" -u 3 -c 2 -w 2 \
+    --output json
+expect_status 0
+expect_no_core
+jq -e 'type == "object"' "$OUT" >/dev/null || fail "stdout: not one JSON document"
+expect_eq "$(jq_out .success)" 6 ".success"
+! grep -q "engine_print: " "$OUT" || fail "stdout: test code's output mixed into the JSON"
+# Each of the 6 runs printed four lines; all of them went to stderr.
+for what in "printf, user" "puts {" "write(1)" "stderr"; do
+    n=$(grep -c "^engine_print: $what" "$ERR" || true)
+    expect_eq "$n" 6 "lines 'engine_print: $what' on stderr"
+done
+expect_access_log 86

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Signals to the supervisor (README "Running", --help):
-# - one SIGINT or SIGTERM stops the run gracefully: no new run starts, the
-#   runs in progress finish within --grace, the summary of what was done is
-#   printed, and the status is that of the runs that ended;
+# - one SIGINT, SIGTERM, SIGHUP or SIGQUIT stops the run gracefully: no new
+#   run starts, the runs in progress finish within --grace, the summary of
+#   what was done is printed with "Stopped by SIGxxx after T s of 30 s" (and
+#   "stopped" in the JSON), the segment is removed, and the exit status is
+#   128 + the signal (130, 143, 129, 131), never 0;
+# - a hits plan that is stopped says how many of its planned runs ended;
 # - runs still going after --grace are cut and counted as Errors;
 # - a second SIGINT kills the workers at once, still with a summary;
 # - a supervisor killed with SIGKILL takes its workers with it (they die
@@ -52,10 +55,15 @@ step "compile the module (so that no run below waits for cc)"
 run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q
 expect_status 0
 
-for sig in INT TERM; do
-    step "SIG$sig 2 s into a 30 s run of 10 VUs: a graceful stop"
+# The status of a run stopped by each signal (--help, README).
+declare -A stopped_status=([INT]=130 [TERM]=143 [HUP]=129 [QUIT]=131)
+
+for sig in INT TERM HUP QUIT; do
+    step "SIG$sig 2 s into a 30 s run of 10 VUs: a graceful stop, status ${stopped_status[$sig]}"
     : >"$NGINX_LOG"
-    start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 10 -w 2 -d 30s
+    rm -f stop.json
+    start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 10 -w 2 -d 30s \
+        --json stop.json
     wait_workers 2
     sleep 2
     t0=$(now)
@@ -63,9 +71,8 @@ for sig in INT TERM; do
     wait_loads
     wall=$(since "$t0")
     echo "  ended $wall s after SIG$sig"
-    # --help: "0 every test run succeeded ... A stopped run counts the runs
-    # that ended": every run that ended succeeded.
-    expect_status 0
+    # Every run that ended succeeded, and yet the run was cut: not 0.
+    expect_status "${stopped_status[$sig]}"
     expect_no_core
     expect_num "$wall" "<" 3 "seconds from SIG$sig to the end (a run takes 0.1 s)"
     expect_num "$(out_field Duration)" "<" 6 "Duration (stopped 2 s into the run)"
@@ -75,8 +82,50 @@ for sig in INT TERM; do
     expect_num "$hits" ">" 20 "hits in 2 s of 10 VUs"
     expect_out_line "Success: $hits"
     expect_access_log "$hits"
+    # Stopped 2 s after the workers were seen running: "after" counts from
+    # the run's start, a little earlier (forking, 0.1 s polls).
+    line=$(grep -E "^Stopped by SIG$sig after [0-9.]+ s of 30 s\$" "$OUT") ||
+        fail "stdout: no line 'Stopped by SIG$sig after T s of 30 s'"
+    after=$(awk '{ print $5 }' <<<"$line")
+    expect_num "$after" ">=" 2 "seconds before SIG$sig in '$line'"
+    expect_num "$after" "<" 4 "seconds before SIG$sig in '$line'"
+    expect_eq "$(jq -r .stopped.by stop.json)" "SIG$sig" ".stopped.by"
+    expect_eq "$(jq -r .stopped.signal stop.json)" "$(kill -l "$sig")" ".stopped.signal"
+    expect_eq "$(jq -r .stopped.planned_duration stop.json)" 30 ".stopped.planned_duration"
+    expect_eq "$(jq -r .stopped.message stop.json)" "$line" ".stopped.message"
+    expect_eq "$(jq -r .exit_status stop.json)" "${stopped_status[$sig]}" ".exit_status"
+    [[ ! -e /dev/shm/loads-$RUNNER ]] || fail "SIG$sig left the segment /dev/shm/loads-$RUNNER"
     expect_workers_gone
 done
+
+step "SIGINT 1 s into a hits plan of 2 x 1000 runs: the runs that ended, of those planned"
+: >"$NGINX_LOG"
+start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 2 -w 1 -c 1000 \
+    --output json
+wait_workers 1
+sleep 1
+kill -INT "$RUNNER"
+wait_loads
+expect_status 130
+expect_no_core
+jq -e . "$OUT" >/dev/null || fail "stdout: not a JSON document"
+runs=$(jq -r .runs "$OUT")
+expect_num "$runs" ">" 0 "runs ended in 1 s"
+expect_num "$runs" "<" 2000 "runs ended before the stop"
+expect_eq "$(jq -r .success "$OUT")" "$runs" ".success"
+expect_access_log "$runs"
+expect_eq "$(jq -r .stopped.planned_duration "$OUT")" null ".stopped.planned_duration"
+expect_eq "$(jq -r .stopped.by "$OUT")" SIGINT ".stopped.by"
+[[ $(jq -r .stopped.message "$OUT") =~ ^Stopped\ by\ SIGINT\ after\ [0-9.]+\ s:\ $runs\ of\ 2000\ planned\ runs\ ended$ ]] ||
+    fail "'.stopped.message': expected 'Stopped by SIGINT after T s: $runs of 2000 planned runs ended'"
+expect_eq "$(jq -r .exit_status "$OUT")" 130 ".exit_status"
+expect_workers_gone
+
+step "a run that is not stopped says so: stopped is null, no Stopped line"
+run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 2 -c 2 --json plain.json
+expect_status 0
+! grep -q '^Stopped' "$OUT" || fail "stdout: a Stopped line in a run that was not stopped"
+expect_eq "$(jq -r .stopped plain.json)" null '.stopped'
 
 step "a 20 s sleep, --grace 1: one SIGINT cuts the runs at once, as Interrupted"
 : >"$NGINX_LOG"
@@ -88,7 +137,7 @@ kill -INT "$RUNNER"
 wait_loads
 wall=$(since "$t0")
 echo "  ended $wall s after SIGINT"
-expect_status 0
+expect_status 130 # stopped; the 2 runs cut are Interrupted
 expect_no_core
 # Sleeps that cannot end within the grace period are cut at once: at the
 # worker's next tick (0.1 s) after the supervisor's next look (0.1 s).
@@ -114,7 +163,7 @@ wait_loads
 wall=$(since "$t0")
 echo "  ended $wall s after the first SIGINT"
 expect_num "$wall" "<" 2.5 "seconds from the first SIGINT to the end (the grace is 5 s)"
-expect_status 1 # the 4 runs in progress were cut: Errors
+expect_status 130 # stopped (and the 4 runs in progress were cut: Errors)
 expect_no_core
 expect_out_line "Hits: 0"
 expect_out_line "Errors: 4"

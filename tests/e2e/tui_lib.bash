@@ -124,12 +124,12 @@ tui_hits() {
     tui_history | sed -n 's/^Hits: \([0-9][0-9]*\)$/\1/p' | tail -n 1
 }
 
-# tui_expect_summary: the pane's program ended with status 0, the dashboard
-# is gone and the summary stayed on screen, its Hits what nginx logged
-# since tui_start.
+# tui_expect_summary [STATUS]: the pane's program ended with STATUS (0 by
+# default), the dashboard is gone and the summary stayed on screen, its Hits
+# what nginx logged since tui_start.
 tui_expect_summary() {
     local hits
-    expect_eq "$TUI_STATUS" 0 "exit status of the run in the pane"
+    expect_eq "$TUI_STATUS" "${1:-0}" "exit status of the run in the pane"
     hits=$(tui_hits)
     [[ -n $hits ]] || fail "no 'Hits: N' line left on screen" "$(tui_history)"
     expect_access_log $((TUI_LOG_BASE + hits))

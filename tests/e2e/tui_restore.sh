@@ -55,5 +55,5 @@ runner=$(ps -e -o pid=,ppid=,comm= | awk -v top="$TUI_SHELL" '
 [[ -n $runner ]] || fail "no loads-runner under the pane's shell"
 kill -TERM $runner
 tui_wait_end 10
-tui_expect_summary
+tui_expect_summary 143
 expect_sane_tty

@@ -190,3 +190,138 @@ UNIT_TEST(cli_config_file)
     CHECK_INT_EQ(strlen(o.server_url), strlen("http://127.0.0.1:7/") + 150);
     unlink(path);
 }
+
+/* Writes text (len bytes) to a new temporary file whose name goes to path. */
+static void write_temp(char *path, const char *text, size_t len)
+{
+    int fd;
+    FILE *f;
+
+    strcpy(path, "/tmp/loads-unit-XXXXXX");
+    fd = mkstemp(path);
+    f = fdopen(fd, "w");
+    fwrite(text, 1, len, f);
+    fclose(f);
+}
+
+/* Parses "--config FILE m.S" plus more words with FILE holding text. */
+static int parse_config(struct runner_opts *o, char *err, const char *text,
+                        const char *more1, const char *more2)
+{
+    char path[32];
+    int rc;
+
+    write_temp(path, text, strlen(text));
+    rc = parse(o, err, (const char *[]){"--config", path, "m.S", more1, more2, NULL});
+    unlink(path);
+    return rc;
+}
+
+/* A config that is not one fails loudly, with file:line where there is one. */
+UNIT_TEST(cli_config_fails_loudly)
+{
+    static struct runner_opts o;
+    static const unsigned char noise[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0x9c, '\n', 0xff};
+    char path[32], err[256], expect[64];
+    int rc;
+
+    /* No [loads] section: the options would be ignored. */
+    CHECK_INT_EQ(parse_config(&o, err, "[other]\nusers = 5\n", NULL, NULL), -EINVAL);
+    CHECK(strstr(err, "no [loads] section") != NULL);
+    CHECK_INT_EQ(parse_config(&o, err, "", NULL, NULL), -EINVAL);
+    CHECK(strstr(err, "no [loads] section") != NULL);
+    /* Options before any section. */
+    CHECK_INT_EQ(parse_config(&o, err, "users = 5\n[loads]\n", NULL, NULL), -EINVAL);
+    CHECK(strstr(err, ":1: 'users = 5' is outside any section") != NULL);
+    /* Random bytes: the first line says so. */
+    write_temp(path, (const char *)noise, sizeof(noise));
+    rc = parse(&o, err, (const char *[]){"--config", path, "m.S", NULL});
+    snprintf(expect, sizeof(expect), "%s:1: not a text line", path);
+    unlink(path);
+    CHECK_INT_EQ(rc, -EINVAL);
+    CHECK(strstr(err, expect) != NULL);
+    /* A directory. */
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"--config", "/tmp", "m.S", NULL}), -EINVAL);
+    CHECK(strstr(err, "/tmp: Is a directory") != NULL);
+    /* A bad value names its line. */
+    CHECK_INT_EQ(parse_config(&o, err, "# x\n[loads]\nusers = 2\nhits = 0\n", NULL, NULL),
+                 -EINVAL);
+    CHECK(strstr(err, ":4: invalid --hits '0'") != NULL);
+    CHECK_INT_EQ(parse_config(&o, err, "[loads]\nquiet = maybe\n", NULL, NULL), -EINVAL);
+    CHECK(strstr(err, ":2: quiet takes yes or no") != NULL);
+    /* A broken section header, a line that is not INI in another section. */
+    CHECK_INT_EQ(parse_config(&o, err, "[loads\nusers = 1\n", NULL, NULL), -EINVAL);
+    CHECK(strstr(err, ":1: expected '[section]'") != NULL);
+    CHECK_INT_EQ(parse_config(&o, err, "[loads]\n[other]\njust words\n", NULL, NULL),
+                 -EINVAL);
+    CHECK(strstr(err, ":3: expected 'name = value'") != NULL);
+}
+
+UNIT_TEST(cli_config_ini_forms)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    /* Inline comments after a blank; a '#' inside a value stays. */
+    CHECK_INT_EQ(parse_config(&o, err,
+                              "\xef\xbb\xbf[loads]\r\nusers = 10 ; ten users\r\n"
+                              "server_url = http://127.0.0.1:7/#top   # a fragment\n"
+                              "quiet = yes\t; shh\n[ other ]\nname: value\n  continued\n",
+                              NULL, NULL),
+                 0);
+    CHECK_INT_EQ(o.users[0], 10);
+    CHECK_STR_EQ(o.server_url, "http://127.0.0.1:7/#top");
+    CHECK_INT_EQ(o.quiet, 1);
+}
+
+/* The command line wins over the file, hits against duration too. */
+UNIT_TEST(cli_command_line_wins)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    CHECK_INT_EQ(parse_config(&o, err, "[loads]\nhits = 5\n", "-d", "2s"), 0);
+    CHECK_INT_EQ(o.duration_us, 2000000);
+    CHECK_INT_EQ(o.nhits, 0);
+    CHECK_INT_EQ(parse_config(&o, err, "[loads]\nduration = 1h\n", "-c", "3"), 0);
+    CHECK_INT_EQ(o.duration_us, 0);
+    CHECK_INT_EQ(o.hits[0], 3);
+    CHECK_INT_EQ(parse_config(&o, err, "[loads]\nduration = 1h\nhits = 3\n", NULL, NULL),
+                 -EINVAL);
+    CHECK(strstr(err, "exclude each other") != NULL);
+    CHECK(strstr(err, "--config") != NULL);
+}
+
+UNIT_TEST(cli_ramp_up_within_duration)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "-d", "10s", "--ramp-up", "20",
+                                                 NULL}),
+                 -EINVAL);
+    CHECK(strstr(err, "--ramp-up 20 s is longer than --duration (10 s)") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "-d", "10s", "--ramp-up", "10",
+                                                 NULL}),
+                 0);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "-c", "2", "--ramp-up", "20", NULL}),
+                 0);
+}
+
+UNIT_TEST(cli_json_file_checked_before_the_run)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "--json", "/nonexistent-dir/x.json",
+                                                 NULL}),
+                 -EINVAL);
+    CHECK(strstr(err, "no directory /nonexistent-dir") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "--json", "/tmp", NULL}), -EINVAL);
+    CHECK(strstr(err, "it is a directory") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "--json", "", NULL}), -EINVAL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S", "--json", "/tmp/loads-unit.json",
+                                                 NULL}),
+                 0);
+    CHECK_INT_EQ(access("/tmp/loads-unit.json", F_OK), -1); /* checked, not created */
+}

@@ -127,6 +127,9 @@ struct bench {
     char header[3][16];
 };
 
+static void on_finished(struct vu *vu, void *arg);
+static const struct vu_hooks hooks = {NULL, NULL, on_finished};
+
 static void on_finished(struct vu *vu, void *arg)
 {
     uv_stop(&((struct bench *)arg)->loop);
@@ -184,7 +187,7 @@ static void one_get(void *arg)
 static void run(struct bench *b, int port, void (*fn)(void *), int cancel_ms)
 {
     CHECK(uv_loop_init(&b->loop) == 0);
-    b->sched = vu_sched_create(&b->loop, on_finished, b);
+    b->sched = vu_sched_create(&b->loop, &hooks, b);
     b->client = h1_client_create(&b->loop, 0);
     CHECK(b->sched && b->client);
     b->vu = vu_create(b->sched, 0, 64 * 1024, fn, b);

@@ -231,8 +231,7 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
     CHECK_INT_EQ(shm_create(&runner, AGENTS, err, sizeof(err)), 0);
     for (int a = 0; a < AGENTS; a++) {
         memset(&prev[a], 0, sizeof(prev[a]));
-        agent[a].hdr = calloc(1, sizeof(struct shm_header) +
-                                     WORKERS * sizeof(struct shm_slot));
+        agent[a].hdr = calloc(1, shm_segment_size(WORKERS));
         CHECK(agent[a].hdr != NULL);
         agent[a].hdr->nslots = WORKERS;
         agent[a].owner = 0;
@@ -309,7 +308,7 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
         struct shm late = {0};
         struct shm_stats again;
 
-        late.hdr = calloc(1, sizeof(struct shm_header) + AGENTS * sizeof(struct shm_slot));
+        late.hdr = calloc(1, shm_segment_size(AGENTS));
         CHECK(late.hdr != NULL);
         late.hdr->nslots = AGENTS;
         for (uint32_t a = 0; a < AGENTS; a++) {

@@ -92,3 +92,30 @@ UNIT_TEST(shm_stats_merge_slots)
     shm_stats_free(&st);
     shm_destroy(&s);
 }
+
+/*
+ * The supervisor's slot (index nslots) is mapped, attached and merged like
+ * a worker's: its warnings reach every view; shm_msg_add counts n at once.
+ */
+UNIT_TEST(shm_stats_merge_supervisor_slot)
+{
+    struct shm s, r;
+    struct shm_stats st;
+    char err[256];
+
+    CHECK_INT_EQ(shm_create(&s, 1, err, sizeof(err)), 0);
+    shm_msg_add(shm_slot(&s, 0), SHM_ERROR, "S.t", "cut", 3);
+    shm_msg_count(shm_slot(&s, 0), SHM_ERROR, "S.t", "cut");
+    shm_msg_count(shm_slot(&s, 1), SHM_WARNING, "S.t", "held");
+    CHECK_INT_EQ(shm_attach(&r, getpid(), err, sizeof(err)), 0);
+    CHECK_INT_EQ(shm_stats_collect(&st, &r), 0);
+    CHECK_INT_EQ(st.nmsgs, 2);
+    CHECK_STR_EQ(st.msgs[0].text, "cut");
+    CHECK_INT_EQ(st.msgs[0].count, 4);
+    CHECK_INT_EQ(st.msgs[1].kind, SHM_WARNING);
+    CHECK_STR_EQ(st.msgs[1].text, "held");
+    CHECK_INT_EQ(st.msgs[1].count, 1);
+    shm_stats_free(&st);
+    shm_destroy(&r);
+    shm_destroy(&s);
+}

@@ -32,6 +32,9 @@ struct bench {
     int finished;
 };
 
+static void on_finished(struct vu *vu, void *arg);
+static const struct vu_hooks hooks = {NULL, NULL, on_finished};
+
 static void on_finished(struct vu *vu, void *arg)
 {
     struct bench *b = arg;
@@ -61,7 +64,7 @@ static void run(struct bench *b, void (*fn)(void *), int64_t timer_ms,
     uv_prepare_t prepare;
 
     CHECK(uv_loop_init(&b->loop) == 0);
-    b->sched = vu_sched_create(&b->loop, on_finished, b);
+    b->sched = vu_sched_create(&b->loop, &hooks, b);
     CHECK(b->sched != NULL);
     b->vu = vu_create(b->sched, 7, 64 * 1024, fn, b);
     CHECK(b->vu != NULL);
