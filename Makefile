@@ -98,7 +98,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -DLOADS_UCONTEXT \
                 $(filter-out -Wno-format-truncation,$(WARN)) -Iinclude -I. \
                 -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
@@ -116,6 +116,15 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+# The websocket receive path runs the glue on a loop, with lws, against a
+# server thread: more objects and libraries than the parsers' targets.
+FUZZ_WS_OBJS := $(FUZZ_BUILD)/ws/ws.o $(FUZZ_BUILD)/base/vu.o $(FUZZ_BUILD)/base/coro.o \
+                $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/shm/shm.o
+.SECONDARY: $(FUZZ_WS_OBJS)
+$(FUZZ_BUILD)/fuzz_ws: $(FUZZ_BUILD)/tests/fuzz/fuzz_ws.o $(FUZZ_WS_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lwebsockets -luv -lssl -lcrypto -lpthread -lrt -lm
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
