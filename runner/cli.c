@@ -726,6 +726,13 @@ static int check_output_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+void runner_opts_free(struct runner_opts *o)
+{
+    for (uint32_t i = 0; i < o->ninclude_files; i++)
+        free(o->include_files[i]);
+    o->ninclude_files = 0;
+}
+
 void runner_one_line(char *err)
 {
     for (; *err; err++)
