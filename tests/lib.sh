@@ -147,11 +147,13 @@ start_nginx() {
 }
 
 # start_echo: starts loads-echo on a port of its choosing; sets ECHO_URL,
-# ECHO_WS and ECHO_PID.  Its first stdout line gives the address.
+# ECHO_WS, ECHO_PID and ECHO_LOG (its stdout: the address first, then with
+# --log a line for each websocket that closed).
 start_echo() {
     local out=$TMP_ROOT/echo.out line i
+    ECHO_LOG=$out
     : >"$out" # read below may run before the redirection
-    "$BUILD/loads-echo" --port 0 --quiet </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
+    "$BUILD/loads-echo" --port 0 --quiet --log </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
     ECHO_PID=$!
     PIDS+=("$ECHO_PID")
     for ((i = 0; i < 50; i++)); do
@@ -168,6 +170,39 @@ start_echo() {
     done
     fail "loads-echo did not print 'loads-echo: listening on http://127.0.0.1:PORT'" \
         "stdout: $(cat "$out")" "stderr: $(cat "$TMP_ROOT/echo.err")"
+}
+
+# echo_stat NAME: loads-echo's own count NAME (ws_opened, ws_bytes_out...;
+# see GET /stats in examples/echo_server.c).
+echo_stat() {
+    local v
+    v=$(curl -s --max-time 5 "$ECHO_URL/stats" | awk -v k="$1" '$1 == k { print $2 }')
+    [[ $v =~ ^[0-9]+$ ]] || fail "loads-echo's /stats has no count $1"
+    echo "$v"
+}
+
+# echo_mark: remembers loads-echo's counts, for expect_echo_counts.
+echo_mark() {
+    ECHO_MARK_OPENED=$(echo_stat ws_opened)
+    ECHO_MARK_BYTES=$(echo_stat ws_bytes_out)
+    ECHO_MARK_HTTP=$(echo_stat http_requests)
+}
+
+# expect_echo_counts: once every socket has closed at the server (2 s at
+# most), the last run's "Opened web sockets" and "Bytes received via web
+# sockets" are what loads-echo counted since echo_mark: handshakes it
+# completed and payload bytes it sent.
+expect_echo_counts() {
+    local i opened bytes
+    for ((i = 0; i < 20; i++)); do
+        (($(echo_stat ws_closed) == $(echo_stat ws_opened))) && break
+        sleep 0.1
+    done
+    opened=$(($(echo_stat ws_opened) - ECHO_MARK_OPENED))
+    bytes=$(($(echo_stat ws_bytes_out) - ECHO_MARK_BYTES))
+    echo "  loads-echo: $opened websockets opened, $bytes bytes sent"
+    expect_out_line "Opened web sockets: $opened"
+    expect_out_line "Bytes received via web sockets : $bytes"
 }
 
 # access_log_lines: the number of requests in nginx's access log so far.

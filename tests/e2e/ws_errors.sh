@@ -14,8 +14,10 @@ start_echo
 expect_ws_error() {
     local test=$1 server=$2 message=$3
     shift 3
+    echo_mark
     run_loads "ws_cases.TestWsErrors.$test" --server-url "$server" "$@"
     expect_status 1
+    [[ $server != "$ECHO_URL" ]] || expect_echo_counts
     expect_no_core
     expect_out_line "Success: 0"
     expect_out_line "Errors: 1"
@@ -50,8 +52,10 @@ expect_ws_error test_receive_timeout "$ECHO_URL" \
     "WS receive ${ECHO_WS}/: no message within 0.5 s"
 
 step "the same, 3 VUs x 2 runs: counted 6 times, one message"
+echo_mark
 run_loads ws_cases.TestWsErrors.test_receive_timeout --server-url "$ECHO_URL" -u 3 -c 2
 expect_status 1
+expect_echo_counts
 expect_out_line "Opened web sockets: 6"
 expect_out_line "Errors: 6"
 expect_out_sequence 'Errors:' '  6 occurrences in TestWsErrors\.test_receive_timeout:' \
@@ -74,9 +78,11 @@ expect_ws_error test_dropped "$bad" \
 
 step "a receive of 60 s, -u 3 -d 1s --grace 1: cut by the grace period"
 t0=$(date +%s)
+echo_mark
 run_loads ws_cases.TestWsErrors.test_long_receive --server-url "$ECHO_URL" -u 3 -d 1s --grace 1
 wall=$(($(date +%s) - t0))
 expect_status 1
+expect_echo_counts
 expect_no_core
 expect_out_line "Opened web sockets: 3"
 expect_out_line "Errors: 3"
