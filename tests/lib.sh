@@ -391,8 +391,9 @@ expect_num() {
 
 # start_bad_http_server MODE: builds tests/e2e/modules/bad_http_server.c into
 # TEST_DIR (once) and starts it in MODE (silent, trickle, reset, garbage,
-# huge, chunked, close, interim) on a loopback port of its choosing; sets BAD_URL, BAD_PID and BAD_LOG
-# (its stdout: "conn N: accepted", "conn N: closed, sent B body bytes"...).
+# huge, chunked, close, interim, full) on a loopback port of its choosing;
+# sets BAD_URL, BAD_PID and BAD_LOG (its stdout: "T conn N: accepted",
+# "T conn N: closed, sent B body bytes"..., T its monotonic time).
 start_bad_http_server() {
     local line i
     [[ -x $TEST_DIR/bad_http_server ]] ||
@@ -415,6 +416,30 @@ start_bad_http_server() {
     done
     fail "bad_http_server $1 did not print 'bad_http_server: listening on PORT'" \
         "$(cat "$BAD_LOG")"
+}
+
+# bad_times EVENT: the times (seconds, sub-second) of BAD_LOG's lines "T conn
+# N: EVENT...", one a line, in order.
+bad_times() {
+    awk -v e="$1" '$4 == e || $4 == e "," { print $1 }' "$BAD_LOG"
+}
+
+# bad_lifetimes: for each connection that closed at the bad server, the
+# seconds from its accept to its close, one a line.
+bad_lifetimes() {
+    awk '$4 == "accepted" { a[$3] = $1 }
+         ($4 == "closed," || $4 == "reset,") && ($3 in a) { printf "%.3f\n", $1 - a[$3] }' "$BAD_LOG"
+}
+
+# expect_between WHAT LO HI V...: every value V is in [LO, HI].
+expect_between() {
+    local what=$1 lo=$2 hi=$3 v
+    shift 3
+    (($#)) || fail "$what: no value to check"
+    for v; do
+        expect_num "$v" ">=" "$lo" "$what (window $lo..$hi s)"
+        expect_num "$v" "<=" "$hi" "$what (window $lo..$hi s)"
+    done
 }
 
 # expect_json_errors FILE N TEST RE: the JSON summary FILE counts N Errors,
