@@ -186,6 +186,15 @@ echo_mark() {
     ECHO_MARK_OPENED=$(echo_stat ws_opened)
     ECHO_MARK_BYTES=$(echo_stat ws_bytes_out)
     ECHO_MARK_HTTP=$(echo_stat http_requests)
+    ECHO_MARK_LINES=$(grep -c '' "$ECHO_LOG" || true)
+}
+
+# echo_lifetimes: the seconds each websocket closed since echo_mark was
+# open at loads-echo (its --log lines), one a line.  Call it after
+# expect_echo_counts, which waits for the sockets to close.
+echo_lifetimes() {
+    tail -n +$((ECHO_MARK_LINES + 1)) "$ECHO_LOG" |
+        awk '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { print $6 }'
 }
 
 # expect_echo_counts: once every socket has closed at the server (2 s at
@@ -436,6 +445,7 @@ expect_between() {
     local what=$1 lo=$2 hi=$3 v
     shift 3
     (($#)) || fail "$what: no value to check"
+    echo "  $what: $*"
     for v; do
         expect_num "$v" ">=" "$lo" "$what (window $lo..$hi s)"
         expect_num "$v" "<=" "$hi" "$what (window $lo..$hi s)"
