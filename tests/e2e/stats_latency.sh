@@ -12,7 +12,9 @@
 # worker that waits for a core; never by less than nginx's 1 ms rounding.
 # The levels (0, 20, 80, 250 ms) are far further apart than that, so a
 # percentile taken from the wrong rank, a mean off by a factor or the
-# fastest URL called the slowest all fail.
+# fastest URL called the slowest all fail.  The URL table keys a URL
+# without its query (nginx's $uri): the fast requests, each with a query of
+# its own, are one row.
 source "$(dirname "$0")/../lib.sh"
 
 SLACK_MS=10
