@@ -6,6 +6,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 use_module engine_get.c
+use_module http_cases.c
 start_nginx
 test=engine_get.TestGet.test_root
 
@@ -49,9 +50,20 @@ expect_status 0
 expect_out_line "Hits: 3"
 expect_access_log 12
 
+step "max_body, the underscore spelling of --max-body: GET /big keeps 100 bytes"
+printf '[loads]\nmax_body = 100\nserver-url = %s\n' "$NGINX_URL" >body.ini
+run_loads http_cases.TestHttp.test_head --config body.ini
+expect_status 1
+expect_out_line "Failures: 1"
+expect_out_contains "body of 100 bytes"
+run_loads http_cases.TestHttp.test_head --config body.ini --max-body 65536
+expect_status 0
+expect_out_line "Success: 1"
+expect_access_log 16
+
 step "a line that is not name = value"
 printf '[loads]\nusers = 2\nnonsense\n' >bad.ini
 run_loads "$test" --config bad.ini --server-url "$NGINX_URL"
 expect_usage_error
 expect_err_contains "bad.ini:3: expected 'name = value'"
-expect_access_log 12
+expect_access_log 16
