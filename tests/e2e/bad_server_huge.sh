@@ -64,10 +64,11 @@ line=$(grep ': closed, ' "$BAD_LOG") || fail "the server saw no end of its conne
 sent=${BASH_REMATCH[1]}
 echo "  server sent: $sent body bytes"
 expect_num "$sent" ">=" "$received" "body bytes sent by the server against bytes received"
-# The server's clock: --timeout 5 closed the connection 5.0 to 5.5 s after
+# The server's clock: --timeout 5 closed the connection 4.95 to 5.5 s after
 # its accept, even while the worker is busy receiving (the deadline is
-# checked ten times a second; the rest is slack for a shared machine).
-expect_between "seconds from accept to close at the server" 5.0 5.5 "$(bad_lifetimes)"
+# checked ten times a second; the rest is slack for a shared machine, and
+# the server stamps its accept when it gets to run, a few ms late).
+expect_between "seconds from accept to close at the server" 4.95 5.5 "$(bad_lifetimes)"
 
 samples=$(grep -c '' rss.kb || true)
 max_kb=$(sort -n rss.kb | tail -n 1)
