@@ -66,7 +66,7 @@ expect_out_line "Success: 20"
 expect_out_line "Hits: 201"
 expect_access_log 201
 expect_eq "$(ref "" count)" 201 "requests in stats.log"
-cat "$LOG" | sort -k2 -n | awk '{ print "  nginx:", $0 }' | uniq -c | tail -n 8
+sort -k2 -n "$LOG" | awk '{ print "  nginx:", $0 }' | uniq -c | tail -n 8
 
 step "nginx kept the known sleeps (the reference itself)"
 # nginx's timers and $request_time read its cached clock (1 ms): a sleep
