@@ -63,13 +63,17 @@ expect_status 0
 n=$(grep -c '' "$NGINX_DIR/at.log")
 first=$(sort -n "$NGINX_DIR/at.log" | head -n 1 | awk '{ print $2 }')
 n1=$(awk -v c="$first" '$2 == c' "$NGINX_DIR/at.log" | grep -c '')
-# 1 VU for 1 s, runs of 0.3 s: 4 runs (the last started before the end).
-expect_eq "$n1" 8 "requests of cycle 1 (1 VU, 4 runs of 2)"
+# 1 VU for 1 s, runs of 0.3 s: 4 runs (the last started before the end),
+# or 3 when the worker started late (ASan, a loaded machine).
+((n1 == 8 || n1 == 6)) || fail "requests of cycle 1: expected 8 (or 6), got $n1" \
+    "$(sort -n "$NGINX_DIR/at.log")"
 apart=$(cycles_apart "$n1" $((n - n1)))
 [[ $apart != FAIL* ]] || fail "$apart" "$(sort -n "$NGINX_DIR/at.log")"
 expect_eq "$(sort -n "$NGINX_DIR/at.log" | tail -n $((n - n1)) | awk '{ print $2 }' | sort -u | wc -l)" 2 \
     "connections of cycle 2 (2 VUs)"
-expect_eq "$((n - n1))" 16 "requests of cycle 2 (2 VUs, 4 runs of 2 each)"
+((n - n1 == 16 || n - n1 == 14 || n - n1 == 12)) ||
+    fail "requests of cycle 2: expected 16 (2 VUs, 4 runs of 2 each; 12 or 14 when late), got $((n - n1))" \
+        "$(sort -n "$NGINX_DIR/at.log")"
 # The second cycle starts when the first has ended: after its second, and
 # its last run (started before the end, 0.3 s long); 1.0 to 1.6 s, with
 # slack for a shared machine.
