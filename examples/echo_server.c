@@ -422,17 +422,20 @@ static int session_open(struct lws *wsi, struct echo_session *s)
     return 0;
 }
 
-/* A websocket has closed: counted, and a line for --log. */
+/* A websocket has closed: counted, and a line for --log, with the time of
+ * day (seconds since the epoch) and how long it was open. */
 static void session_closed(struct echo_session *s)
 {
-    struct timespec now;
+    struct timespec now, wall;
 
     counts.ws_closed++;
     if (log_sockets) {
         clock_gettime(CLOCK_MONOTONIC, &now);
-        printf("loads-echo: ws %s closed after %.6f s: %llu messages (%llu bytes) in, "
-               "%llu messages (%llu bytes) out\n",
-               s->path, seconds_between(&s->opened, &now), (unsigned long long)s->msgs_in,
+        clock_gettime(CLOCK_REALTIME, &wall);
+        printf("loads-echo: ws %s closed at %lld.%06ld after %.6f s: %llu messages (%llu "
+               "bytes) in, %llu messages (%llu bytes) out\n",
+               s->path, (long long)wall.tv_sec, wall.tv_nsec / 1000,
+               seconds_between(&s->opened, &now), (unsigned long long)s->msgs_in,
                (unsigned long long)s->bytes_in, (unsigned long long)s->msgs_out,
                (unsigned long long)s->bytes_out);
         fflush(stdout);

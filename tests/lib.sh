@@ -194,7 +194,14 @@ echo_mark() {
 # expect_echo_counts, which waits for the sockets to close.
 echo_lifetimes() {
     tail -n +$((ECHO_MARK_LINES + 1)) "$ECHO_LOG" |
-        awk '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { print $6 }'
+        awk '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { print $8 }'
+}
+
+# echo_closed_since T: for each websocket closed since echo_mark, the
+# seconds from T (the time of day, date +%s.%N) to its close at loads-echo.
+echo_closed_since() {
+    tail -n +$((ECHO_MARK_LINES + 1)) "$ECHO_LOG" |
+        awk -v t="$1" '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { printf "%.3f\n", $6 - t }'
 }
 
 # expect_echo_counts: once every socket has closed at the server (2 s at
