@@ -16,20 +16,33 @@ MIB=1048576
 # sample_workers FILE: in the background, every 0.05 s, appends the VmRSS
 # (kB) of each worker of the runs going on (loads-runner children of the
 # loads-runner under run_loads's timeout, a child of this shell) to FILE.
-# Sets SAMPLER_PID.
+# The workers are looked up (pgrep) only until found, and their VmRSS read
+# with the shell's own read, so that a loaded machine still gets a sample
+# every 0.05 s or so.  Sets SAMPLER_PID.
 sample_workers() {
     local file=$1
     : >"$file"
     (
         set +e
+        workers=()
         while :; do
-            for t in $(pgrep -P $$ -x timeout); do
-                for r in $(pgrep -P "$t" -x loads-runner); do
-                    for w in $(pgrep -P "$r" -x loads-runner); do
-                        awk '/^VmRSS:/ { print $2 }' "/proc/$w/status" 2>/dev/null
+            if ((${#workers[@]} == 0)); then
+                for t in $(pgrep -P $$ -x timeout); do
+                    for r in $(pgrep -P "$t" -x loads-runner); do
+                        mapfile -t -O "${#workers[@]}" workers < <(pgrep -P "$r" -x loads-runner)
                     done
                 done
-            done >>"$file"
+            fi
+            live=()
+            for w in "${workers[@]}"; do
+                while read -r key kb _; do
+                    if [[ $key == VmRSS: ]]; then
+                        echo "$kb"
+                        live+=("$w")
+                    fi
+                done <"/proc/$w/status"
+            done 2>/dev/null >>"$file"
+            workers=("${live[@]}")
             sleep 0.05
         done
     ) &
