@@ -354,10 +354,14 @@ int main(int argc, char **argv)
             short re = pfd[i + 1].revents;
             int rc = 0;
 
-            if (conns[i]->state == SENDING && (re & (POLLOUT | POLLERR | POLLHUP) ||
-                                               (mode == TRICKLE && now_ms() >= conns[i]->next_ms)))
+            /* A reset or hang-up first, whatever the state: recv says which,
+             * now (a trickle would see it only at its next byte). */
+            if (re & (POLLERR | POLLHUP))
+                rc = on_read(i);
+            else if (conns[i]->state == SENDING &&
+                     (re & POLLOUT || (mode == TRICKLE && now_ms() >= conns[i]->next_ms)))
                 rc = on_write(i);
-            else if (re & (POLLIN | POLLERR | POLLHUP))
+            else if (re & POLLIN)
                 rc = on_read(i);
             if (rc < 0)
                 drop(i, rc == -2);
