@@ -5,6 +5,7 @@
 #   make test       the whole suite (unit + end-to-end); TEST=name runs one
 #   make asan       the same build with ASan + UBSan and the ucontext switch,
 #                   into build-asan/; `make asan test` runs the suite under it
+#   make lint       cppcheck and clang-tidy on the C, shellcheck on the scripts
 #   make fuzz       libFuzzer targets of the runner's parsers (tests/fuzz), built
 #                   with clang into build-fuzz/, FUZZ_SECONDS (20) each
 #   make install    PREFIX=/usr/local by default (DESTDIR honoured)
@@ -154,6 +155,8 @@ lint:
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
 	  runner base http ws worker shm tui cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
+	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
+	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/soak .ci/run
 
 bench: all
 	scripts/bench
