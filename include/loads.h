@@ -79,6 +79,44 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
                               const char *const *headers, const void *body,
                               size_t body_len);
 
+/*
+ * Options of one request for loads_send, every one optional (zero or NULL
+ * means the default), best given with designated initializers:
+ *
+ *     static const int ok[] = {200, 404, 0};
+ *     char url[64];
+ *
+ *     snprintf(url, sizeof(url), "/api/items/%d", id);
+ *     r = loads_send(t, "GET", url, &(struct loads_req){
+ *             .name = "GET /api/items/{id}", .expect = ok, .timeout = 2});
+ */
+struct loads_req {
+    const char *name;             /* the row of the URL table this request (and
+                                     every redirect it follows) is counted on,
+                                     instead of "METHOD url": one row for
+                                     /api/items/17, /api/items/18... */
+    const char *const *headers;   /* as for loads_request */
+    const void *body;             /* as for loads_request */
+    size_t body_len;
+    double timeout;               /* seconds for the whole request, redirects
+                                     included; 0: --timeout */
+    const int *expect;            /* the statuses expected, ending with 0; 1 to 5
+                                     stand for a class (2: any 2xx); NULL: any
+                                     status below 400.  Redirects that are
+                                     followed are always expected */
+    int fail;                     /* nonzero: a last status not expected stops
+                                     the test as a Failure */
+};
+
+/*
+ * Sends a request with options (req may be NULL: the defaults).  A last
+ * status that req does not expect counts as not OK in the URL table and,
+ * with .fail, stops the test as a Failure ("GET /x: status 404, expected
+ * 200 or 2xx").
+ */
+loads_response *loads_send(loads_test *t, const char *method, const char *url,
+                           const struct loads_req *req);
+
 /* GET url. */
 loads_response *loads_get(loads_test *t, const char *url);
 

@@ -197,8 +197,8 @@ static void print_urls(FILE *f, const struct shm_stats *st)
         tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
         fprintf(f, "Slowest URL: %s (mean %s)\n", slow->key, mean);
     }
-    fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "URL", "Hits", "Success", "Mean",
-            "p50", "p99");
+    fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "Request (name, or METHOD URL)", "Hits",
+            "OK", "Mean", "p50", "p99");
     for (uint32_t i = 0; i < st->nurls; i++) {
         const struct shm_stats_url *u = &st->urls[i];
         uint64_t tries = u->hits + u->errors;
@@ -210,6 +210,8 @@ static void print_urls(FILE *f, const struct shm_stats *st)
                 (unsigned long long)u->hits,
                 tries ? 100.0 * (double)u->ok / (double)tries : 0.0, mean, p50, p99);
     }
+    fprintf(f, "OK: responses with an expected status (below 400 unless the request says "
+               "which), of requests sent\n");
 }
 
 static void print_messages(FILE *f, const struct shm_stats *st, uint32_t kind,
