@@ -248,9 +248,33 @@ void loads_ws_close(loads_test *t, loads_ws *ws);
 
 /* ---------------------------------------------------------------- misc */
 
+/*
+ * Records a check called name: a pass when cond is true, a fail when it is
+ * false; unlike loads_assert, the test goes on either way.  The summary,
+ * the JSON and the dashboard show each check's passes, fails and rate.
+ * Returns 1 when cond is true, else 0, so that a test may act on it:
+ *
+ *     if (!loads_check(t, loads_status(r) == 200, "item found"))
+ *         return;
+ */
+int loads_check(loads_test *t, int cond, const char *name);
+
+/* ------------------------------------------------------------- metrics */
+
 /* Adds 1 (or n) to the custom counter called name, shown in the summary. */
 void loads_incr_counter(loads_test *t, const char *name);
 void loads_add_counter(loads_test *t, const char *name, long n);
+
+/*
+ * Records a value of the trend called name (a time, a size, a count...),
+ * shown like the response times: count, mean, min, p50, p90, p99, max.
+ * Values from 0.001 to 3,600,000 are kept with 3 significant digits;
+ * smaller ones (and negative ones) count as 0, larger ones as 3,600,000.
+ */
+void loads_trend(loads_test *t, const char *name, double value);
+
+/* Sets the gauge called name to value: the summary shows the last value set. */
+void loads_gauge(loads_test *t, const char *name, double value);
 
 /* Waits this many seconds (think time) without blocking the other VUs. */
 void loads_sleep(loads_test *t, double seconds);

@@ -1,6 +1,6 @@
 /*
- * The public API that is not about HTTP or web sockets: outcomes, custom
- * counters, think time.  Every function takes the running test.
+ * The public API that is not about HTTP or web sockets: outcomes, checks,
+ * custom metrics (counters, trends, gauges), think time.  Every function takes the running test.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,6 +41,31 @@ void loads_add_counter(loads_test *t, const char *name, long n)
 void loads_incr_counter(loads_test *t, const char *name)
 {
     loads_add_counter(t, name, 1);
+}
+
+int loads_check(loads_test *t, int cond, const char *name)
+{
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_check: no check name (NULL)");
+    if (record_check(t->w->rec, name, cond) < 0)
+        run_stop(t, OUTCOME_ERROR, "too many checks (at most %d): %s", SHM_CHECKS, name);
+    return cond ? 1 : 0;
+}
+
+void loads_trend(loads_test *t, const char *name, double value)
+{
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_trend: no trend name (NULL)");
+    if (record_trend(t->w->rec, name, value) < 0)
+        run_stop(t, OUTCOME_ERROR, "too many trends (at most %d): %s", SHM_TRENDS, name);
+}
+
+void loads_gauge(loads_test *t, const char *name, double value)
+{
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_gauge: no gauge name (NULL)");
+    if (record_gauge(t->w->rec, name, value) < 0)
+        run_stop(t, OUTCOME_ERROR, "too many gauges (at most %d): %s", SHM_GAUGES, name);
 }
 
 /*

@@ -2,6 +2,7 @@
  * The worker's writes into its slot (see record.h).  Single writer: this
  * process, one VU at a time.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "shm/recent.h"
@@ -100,21 +101,34 @@ void record_run_started(struct record *r)
 void record_run_ended(struct record *r, int outcome, const char *test, const char *msg)
 {
     struct shm_counters *c = &r->slot->c;
+    struct shm_test *row = shm_test_get(r->slot, test);
 
     switch (outcome) {
     case 0:
         shm_add(&c->successes, 1);
+        if (row)
+            shm_add(&row->successes, 1);
         break;
     case SHM_FAILURE:
         shm_add(&c->failures, 1);
+        if (row)
+            shm_add(&row->failures, 1);
         break;
     case SHM_INTERRUPTED:
         shm_add(&c->interrupted, 1);
+        if (row)
+            shm_add(&row->interrupted, 1);
         break;
     default:
         shm_add(&c->errors, 1);
+        if (row)
+            shm_add(&row->errors, 1);
         break;
     }
+    if (row)
+        shm_add(&row->runs, 1);
+    else
+        shm_add(&r->slot->tests_other, 1);
     if (outcome && outcome != SHM_INTERRUPTED) {
         r->sec_errors++;
         shm_msg_count(r->slot, (enum shm_outcome)outcome, test, msg);
@@ -126,6 +140,33 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
 int record_counter(struct record *r, const char *name, long n)
 {
     return shm_counter_add(r->slot, name, n);
+}
+
+int record_check(struct record *r, const char *name, int ok)
+{
+    return shm_check_add(r->slot, name, ok ? 1 : 0, ok ? 0 : 1);
+}
+
+int record_trend(struct record *r, const char *name, double value)
+{
+    struct shm_trend *tr = shm_trend_get(r->slot, name);
+    double scaled = value * SHM_TREND_SCALE;
+
+    if (!tr)
+        return -ENOSPC;
+    /* NaN and negatives are 0; the histogram clamps the top itself. */
+    hist_record(&tr->values, scaled >= 1 ? (scaled < (double)HIST_MAX_US
+                                                ? (uint64_t)(scaled + 0.5)
+                                                : HIST_MAX_US)
+                                         : 0);
+    return 0;
+}
+
+int record_gauge(struct record *r, const char *name, double value)
+{
+    int64_t at = shm_mono_us() - r->started_mono_us;
+
+    return shm_gauge_set(r->slot, name, value, at > 0 ? (uint64_t)at : 0);
 }
 
 void record_users(struct record *r, int delta)
