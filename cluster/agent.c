@@ -211,7 +211,7 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
         write_all(3, buf, strlen(buf));
         _exit(2);
     }
-    snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.ntests));
+    snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.per_hit));
     write_all(3, buf, strlen(buf));
     close(3);
     while (read(4, &go, 1) < 0 && errno == EINTR)

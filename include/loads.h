@@ -58,9 +58,30 @@ typedef struct loads_response loads_response;
  * optionally run before and after each test of the suite, in the same VU;
  * a failing setUp skips the test, and tearDown runs whenever setUp passed.
  */
-#define LOADS_TEST(suite, name) LOADS__DEFINE(suite, name, LOADS__KIND_TEST)
-#define LOADS_SETUP(suite)      LOADS__DEFINE(suite, setUp, LOADS__KIND_SETUP)
-#define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN)
+#define LOADS_TEST(suite, name) LOADS__DEFINE(suite, name, LOADS__KIND_TEST, 0)
+#define LOADS_SETUP(suite)      LOADS__DEFINE(suite, setUp, LOADS__KIND_SETUP, 0)
+#define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN, 0)
+
+/*
+ * LOADS_TEST_WEIGHT(Suite, name, weight) { ... } defines a test with a
+ * weight from 1 to 1000.  Running module.Suite, a suite with weights runs
+ * ONE of its tests per hit, picked by weight, instead of all of them in
+ * name order (its tests without a weight weigh 1):
+ *
+ *     LOADS_TEST_WEIGHT(Shop, browse, 70) { ... }
+ *     LOADS_TEST_WEIGHT(Shop, search, 20) { ... }
+ *     LOADS_TEST_WEIGHT(Shop, buy, 10) { ... }
+ *
+ * `-u 10 -c 100` is then 1000 runs: 700 browse, 200 search, 100 buy.  The
+ * picks are spread evenly, not drawn at random: each VU follows one
+ * repeating order of the tests (browse, search, browse, buy...) from its
+ * own starting point, so that every full round of 100 runs of a VU has
+ * the weights exactly.  The summary counts outcomes per test too.
+ */
+#define LOADS_TEST_WEIGHT(suite, name, weight)                                     \
+    _Static_assert((weight) >= 1 && (weight) <= 1000,                              \
+                   "LOADS_TEST_WEIGHT: a weight from 1 to 1000");                  \
+    LOADS__DEFINE(suite, name, LOADS__KIND_TEST, weight)
 
 /* ------------------------------------------------------------- requests */
 
@@ -293,18 +314,19 @@ struct loads__def {
     int kind;                      /* LOADS__KIND_* */
     void (*fn)(loads_test *t);     /* the body */
     struct loads__def *next;       /* registration list, for the runner */
+    int weight;                    /* LOADS_TEST_WEIGHT's, 0 for LOADS_TEST */
 };
 
 void loads__register(struct loads__def *def);
 void loads__fail(loads_test *t, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5), noreturn));
 
-#define LOADS__DEFINE(suite, name, kind)                                           \
+#define LOADS__DEFINE(suite, name, kind, weight)                                   \
     static void loads__fn_##suite##_##name(loads_test *t);                         \
     __attribute__((constructor)) static void loads__reg_##suite##_##name(void)     \
     {                                                                              \
         static struct loads__def def = {#suite, #name, kind,                       \
-                                        loads__fn_##suite##_##name, NULL};         \
+                                        loads__fn_##suite##_##name, NULL, weight}; \
         loads__register(&def);                                                     \
     }                                                                              \
     static void loads__fn_##suite##_##name(loads_test *t)

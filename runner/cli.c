@@ -300,7 +300,7 @@ static int parse_seconds(const char *s, double max, double *out)
     return 0;
 }
 
-uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
+uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t per_hit)
 {
     uint64_t users = 0, hits = 0;
 
@@ -310,7 +310,7 @@ uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
         users += o->users[i];
     for (uint32_t i = 0; i < o->nhits; i++)
         hits += o->hits[i];
-    return users * hits * ntests;
+    return users * hits * per_hit;
 }
 
 /*

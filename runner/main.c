@@ -33,6 +33,6 @@ int main(int argc, char **argv)
         return RUNNER_USAGE;
     }
     rc = runner_supervise(&opts, &tests);
-    free(tests.tests);
+    runner_free_tests(&tests);
     return rc;
 }

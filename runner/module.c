@@ -736,6 +736,8 @@ static void list_names(const char *suite, char *out, size_t len)
     }
 }
 
+static int weigh(struct runner_tests *out, char *err, size_t errlen);
+
 int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
                       size_t errlen)
 {
@@ -815,7 +817,76 @@ int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
         t->fn = d->fn;
         t->setup = setup;
         t->teardown = teardown;
+        t->weight = d->weight > 0 && d->weight <= 1000 ? (uint32_t)d->weight : 0;
     }
     qsort(out->tests, out->ntests, sizeof(*out->tests), by_name);
+    out->per_hit = out->ntests;
+    return weigh(out, err, errlen);
+}
+
+void runner_free_tests(struct runner_tests *tests)
+{
+    free(tests->tests);
+    free(tests->schedule);
+    memset(tests, 0, sizeof(*tests));
+}
+
+int runner_weighted_schedule(const uint32_t *weights, uint32_t n, uint32_t *schedule)
+{
+    int64_t *current = calloc(n ? n : 1, sizeof(*current));
+    uint32_t total = 0;
+
+    if (!current)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        total += weights[i];
+    /* Smooth weighted round robin: each step every test gains its weight,
+     * the one ahead is picked and pays the total back. */
+    for (uint32_t k = 0; k < total; k++) {
+        uint32_t best = 0;
+
+        for (uint32_t i = 0; i < n; i++) {
+            current[i] += weights[i];
+            if (current[i] > current[best])
+                best = i;
+        }
+        current[best] -= total;
+        schedule[k] = best;
+    }
+    free(current);
+    return 0;
+}
+
+/*
+ * When a test of the plan has a weight, the plan picks one test per hit
+ * by weight (see LOADS_TEST_WEIGHT): its schedule.  A single test is run
+ * as it is, whatever its weight.
+ */
+static int weigh(struct runner_tests *out, char *err, size_t errlen)
+{
+    uint32_t *weights, total = 0;
+    int any = 0;
+
+    for (uint32_t i = 0; i < out->ntests; i++)
+        any |= out->tests[i].weight > 0;
+    if (!any || out->ntests < 2)
+        return 0;
+    weights = calloc(out->ntests, sizeof(*weights));
+    if (!weights)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < out->ntests; i++) {
+        weights[i] = out->tests[i].weight ? out->tests[i].weight : 1;
+        total += weights[i];
+    }
+    out->schedule = calloc(total, sizeof(*out->schedule));
+    if (!out->schedule ||
+        runner_weighted_schedule(weights, out->ntests, out->schedule) < 0) {
+        free(weights);
+        snprintf(err, errlen, "out of memory for the weights of %u tests", out->ntests);
+        return -ENOMEM;
+    }
+    out->nschedule = total;
+    out->per_hit = 1;
+    free(weights);
     return 0;
 }

@@ -78,8 +78,11 @@ int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n);
 int runner_parse_duration(const char *s, uint64_t *us);
 int runner_parse_url(const char *s, char *err, size_t errlen);
 
-/* Test runs a plan makes: sum(users) * sum(hits) * tests; 0 for durations. */
-uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t ntests);
+/*
+ * Test runs a plan makes: sum(users) * sum(hits) * per_hit (the tests of
+ * a hit: all of them, or 1 for a weighted suite); 0 for durations.
+ */
+uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t per_hit);
 
 /*
  * Whether to show the dashboard: stdout is a terminal and neither -q,
@@ -92,16 +95,28 @@ int runner_wants_dashboard(const struct runner_opts *opts);
 struct runner_tests {
     struct worker_test *tests;  /* what each VU runs per hit */
     uint32_t ntests;
+    uint32_t per_hit;           /* test runs per hit: ntests, or 1 when weighted */
+    uint32_t *schedule;         /* weighted: the order of picks (worker_plan) */
+    uint32_t nschedule;         /* the sum of the weights; 0: not weighted */
 };
+
+/*
+ * The order of picks of weighted tests: n weights (each >= 1) into
+ * schedule, their sum long, each test i appearing weights[i] times, as
+ * evenly spread as a smooth weighted round robin spreads them.  Returns
+ * 0 or -ENOMEM.  Exposed for the unit tests.
+ */
+int runner_weighted_schedule(const uint32_t *weights, uint32_t n, uint32_t *schedule);
 
 /*
  * Resolves a dotted test name to loaded test functions: finds or compiles
  * the module, loads it, and picks the suite and test.  Returns 0 or a
- * negative errno with a one-line reason in err.  tests->tests is owned by
- * the caller (free).
+ * negative errno with a one-line reason in err.  Free what it filled
+ * with runner_free_tests.
  */
 int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
                       size_t errlen);
+void runner_free_tests(struct runner_tests *tests);
 
 /*
  * Parses the compiler's dependency output for a build (cc -MD -MT

@@ -472,6 +472,8 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->slot = i;
         p->tests = sv->tests->tests;
         p->ntests = sv->tests->ntests;
+        p->schedule = sv->tests->schedule;
+        p->nschedule = sv->tests->nschedule;
         p->first_user = first;
         p->users = users / n + (i < users % n);
         p->hits = o->hits;
@@ -486,7 +488,7 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->server_url = o->server_url;
         first += p->users;
 
-        sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * p->ntests;
+        sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * sv->tests->per_hit;
         sp->runs_at_cycle = shm_load(&shm_slot(&sv->shm, i)->c.runs);
         sp->streak = 0;
         if (spawn_worker(sv, i, err, errlen) < 0)
@@ -684,7 +686,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     h = sv.shm.hdr;
     h->started_us = shm_now_us();
     h->started_mono_us = shm_mono_us();
-    h->planned_runs = runner_planned_runs(o, tests->ntests);
+    h->planned_runs = runner_planned_runs(o, tests->per_hit);
     h->duration_us = o->duration_us;
     h->ncycles = o->nusers;
     memcpy(h->cycle_users, o->users, sizeof(h->cycle_users));

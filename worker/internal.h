@@ -50,6 +50,7 @@ struct loads_test {
     int64_t idle_until;           /* the end of the sleep (or of the wait for its
                                      start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
+    uint64_t picks;               /* tests picked by weight so far (worker.c) */
     jmp_buf jmp;                  /* where a failure or error lands */
     enum outcome outcome;         /* of the running test */
     char msg[SHM_MSG_LEN];        /* its message, when not a success */

@@ -72,11 +72,30 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
     record_run_ended(t->w->rec, (int)t->outcome, test->name, t->msg);
 }
 
-/* Runs every test of the plan once: one "hit" of this VU. */
+/*
+ * The test of the VU's next weighted pick: VU k's r-th pick is the
+ * schedule's (k + r)-th, so that VUs start at different points of one
+ * evenly spread order.
+ */
+static const struct worker_test *next_pick(struct loads_test *t)
+{
+    const struct worker_plan *p = t->w->plan;
+
+    return &p->tests[p->schedule[(t->id + t->picks++) % p->nschedule]];
+}
+
+/*
+ * One "hit" of this VU: every test of the plan once, in order; or, for a
+ * weighted plan, one test picked by weight.
+ */
 static void run_tests(struct loads_test *t)
 {
     const struct worker_plan *p = t->w->plan;
 
+    if (p->schedule) {
+        run_test(t, next_pick(t));
+        return;
+    }
     for (uint32_t i = 0; i < p->ntests && !t->w->stopping; i++)
         run_test(t, &p->tests[i]);
 }
@@ -101,7 +120,7 @@ static void vu_main(void *arg)
         uint64_t quota = p->total_runs / p->users + (idx < p->total_runs % p->users);
 
         for (uint64_t r = 0; r < quota && !w->stopping; r++)
-            run_test(t, &p->tests[r % p->ntests]);
+            run_test(t, p->schedule ? next_pick(t) : &p->tests[r % p->ntests]);
     } else if (p->nhits) {
         for (uint32_t k = 0; k < p->nhits; k++)
             for (uint64_t i = 0; i < p->hits[k] && !w->stopping; i++)

@@ -20,6 +20,7 @@ struct worker_test {
     void (*fn)(loads_test *t);     /* the test body */
     void (*setup)(loads_test *t);  /* NULL when the suite has none */
     void (*teardown)(loads_test *t);
+    uint32_t weight;               /* LOADS_TEST_WEIGHT's; 0: none */
 };
 
 /* What one worker does in one cycle; filled by the supervisor before fork. */
@@ -28,6 +29,10 @@ struct worker_plan {
     uint32_t slot;                 /* this worker's slot */
     const struct worker_test *tests; /* tests each VU runs, in order, per hit */
     uint32_t ntests;
+    const uint32_t *schedule;      /* weighted: the order of the picks, indexes in
+                                      tests; a hit runs ONE test, VU k's r-th run
+                                      schedule[(k + r) % nschedule]; NULL: all */
+    uint32_t nschedule;
     uint32_t first_user;           /* id of this worker's first VU */
     uint32_t users;                /* VUs to run */
     const uint64_t *hits;          /* each VU runs hits[0], then hits[1]... */
