@@ -22,7 +22,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
            -DLOADS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
-LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -lzmq -lczmq -lmsgpackc \
+LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -lzmq -lczmq -lmsgpackc -ljansson \
            -ldl -lm -lpthread -lrt
 
 ifeq ($(V),1)
@@ -106,7 +106,7 @@ FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/http/url.o \
                 $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o \
                 $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
-                $(FUZZ_BUILD)/shm/hist.o
+                $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/worker/jpath.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -119,7 +119,7 @@ $(FUZZ_BUILD)/%.o: %.c
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -lmsgpackc -ldl -lrt -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -lmsgpackc -ljansson -ldl -lrt -lm
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \

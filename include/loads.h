@@ -169,6 +169,47 @@ double loads_elapsed(const loads_response *r);
 /* 1 when the body contains the string needle, else 0. */
 int loads_contains(const loads_response *r, const char *needle);
 
+/* ------------------------------------------------------ reading responses */
+
+/*
+ * Helpers on text, a response's body or anything else.  The strings they
+ * return belong to the test run, like responses: valid until it ends.
+ *
+ * loads_json: the value at path in the JSON document json, as text: a
+ * string's value, a number, true, false or null as written, an object or
+ * an array as compact JSON.  NULL when the document is not JSON or the
+ * path leads nowhere.  A path is keys and indexes: "user.name",
+ * "items[0].id", "items[-1]" (the last), "[2]", "a[\"b.c\"]" (a key with
+ * dots); a path that is not one stops the test as an Error.  Parsed by
+ * jansson; the last document a VU parsed stays parsed, so reading several
+ * values of one body costs one parse.
+ *
+ *     const char *id = loads_json(t, loads_body(r), "items[0].id");
+ *
+ * loads_regex: the first match of the POSIX extended regular expression
+ * pattern in text: its first group when it has one, else the whole match;
+ * NULL when nothing matches.  A bad pattern stops the test as an Error.
+ *
+ *     const char *token = loads_regex(t, loads_body(r), "name=\"csrf\" value=\"([^\"]*)\"");
+ *
+ * loads_urlencode: value percent-encoded for a URL or a form (all but
+ * letters, digits and -._~).
+ */
+const char *loads_json(loads_test *t, const char *json, const char *path);
+const char *loads_regex(loads_test *t, const char *text, const char *pattern);
+const char *loads_urlencode(loads_test *t, const char *value);
+
+/*
+ * The VU's cookie jar.  loads_cookie: the value of the cookie called name
+ * that a request to url would send (url relative to --server-url or
+ * absolute; NULL means "/"), or NULL.  loads_set_cookie: stores a cookie as
+ * if a response from url had sent "Set-Cookie: " set_cookie, such as
+ * "session=abc; Path=/"; a cookie the jar must refuse stops the test as an
+ * Error.  Expire one with "name=; Max-Age=0".
+ */
+const char *loads_cookie(loads_test *t, const char *url, const char *name);
+void loads_set_cookie(loads_test *t, const char *url, const char *set_cookie);
+
 /* ----------------------------------------------------------- websockets */
 
 /*

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/vu.h"
@@ -16,6 +17,26 @@ static const char *base_name(const char *path)
     const char *slash = strrchr(path, '/');
 
     return slash ? slash + 1 : path;
+}
+
+void *api_keep(struct loads_test *t, void *p)
+{
+    if (!p)
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    if (buf_append(&t->kept, &p, sizeof(p)) < 0) {
+        free(p);
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    }
+    return p;
+}
+
+void api_end_run(struct loads_test *t)
+{
+    void **p = (void **)(void *)t->kept.data;
+
+    for (size_t i = 0; i < t->kept.len / sizeof(void *); i++)
+        free(p[i]);
+    buf_clear(&t->kept);
 }
 
 void loads__fail(loads_test *t, const char *file, int line, const char *fmt, ...)

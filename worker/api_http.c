@@ -114,6 +114,60 @@ static const char *jar_cookies(struct loads_test *t, const struct url_parts *u)
     return n ? b->data : NULL;
 }
 
+/*
+ * The parts of url (relative to --server-url; NULL: "/"), for the jar
+ * calls of the API; the joined URL is kept with the run.
+ */
+static void jar_origin(struct loads_test *t, const char *fn, const char *url,
+                       struct url_parts *u)
+{
+    const char *why;
+    char *full = url_join(t->w->plan->server_url, url ? url : "/", URL_HTTP, &why);
+
+    if (!full)
+        run_stop(t, OUTCOME_ERROR, "%s: cannot use %.100s: %s", fn, url ? url : "/", why);
+    api_keep(t, full);
+    if (url_parse(full, u) < 0)
+        run_stop(t, OUTCOME_ERROR, "%s: cannot use %.100s: not an http(s) URL", fn,
+                 url ? url : "/");
+}
+
+const char *loads_cookie(loads_test *t, const char *url, const char *name)
+{
+    struct url_parts u;
+    char path[1024];
+    const char *v;
+
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_cookie: no cookie name (NULL)");
+    jar_origin(t, "loads_cookie", url, &u);
+    cookie_path(&u, path, sizeof(path));
+    v = cookie_jar_get(t->jar, u.host, path, u.https, time(NULL), name);
+    return v ? api_keep(t, strdup(v)) : NULL;
+}
+
+void loads_set_cookie(loads_test *t, const char *url, const char *set_cookie)
+{
+    struct url_parts u;
+    char path[1024];
+    int rc;
+
+    if (!set_cookie)
+        run_stop(t, OUTCOME_ERROR, "loads_set_cookie: no cookie (NULL)");
+    jar_origin(t, "loads_set_cookie", url, &u);
+    cookie_path(&u, path, sizeof(path));
+    if (!t->jar && !(t->jar = cookie_jar_new()))
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    rc = cookie_jar_set(t->jar, u.host, path, u.https, set_cookie, strlen(set_cookie),
+                        time(NULL));
+    if (rc < 0)
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    if (rc > 0)
+        run_stop(t, OUTCOME_ERROR, "loads_set_cookie: '%.100s' refused for %s (RFC 6265: "
+                 "a bad name or value, a Secure cookie over http, a Domain it cannot set)",
+                 set_cookie, u.host);
+}
+
 /* -------------------------------------------------------------- redirects */
 
 /*

@@ -32,6 +32,7 @@ struct curl_glue;
 struct curl_session;
 struct ws_glue;
 struct cookie_jar;
+struct api_text;
 
 /* How a test run ends; the values are the segment's outcomes. */
 enum outcome {
@@ -61,6 +62,8 @@ struct loads_test {
     /* The running test's, freed when it ends. */
     struct loads_response *responses;
     struct loads_ws *ws;          /* its web sockets */
+    struct buf kept;              /* pointers the API returned (api_keep) */
+    struct api_text *text;        /* the last JSON document parsed (api_text.c) */
 };
 
 struct worker {
@@ -94,6 +97,22 @@ struct worker {
  */
 void run_stop(struct loads_test *t, enum outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
+
+/* api.c */
+
+/*
+ * Keeps p (malloc'd) until the run ends and returns it; NULL p (memory ran
+ * out) stops the run as an Error.
+ */
+void *api_keep(struct loads_test *t, void *p);
+
+/* The run is over: what api_keep kept goes. */
+void api_end_run(struct loads_test *t);
+
+/* api_text.c */
+void api_text_end_run(struct loads_test *t);
+void api_text_vu_close(struct loads_test *t);
+void api_text_close(void);
 
 /* api_http.c */
 int api_http_init(struct worker *w);

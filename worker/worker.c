@@ -69,6 +69,8 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
     }
     api_ws_end_run(t);
     api_http_end_run(t);
+    api_text_end_run(t);
+    api_end_run(t);
     record_run_ended(t->w->rec, (int)t->outcome, test->name, t->msg);
 }
 
@@ -242,9 +244,13 @@ static void worker_cleanup(struct worker *w)
     api_ws_close(w);
     for (uint32_t i = 0; i < w->nvus; i++) {
         api_http_vu_close(&w->vus[i]);
+        api_text_vu_close(&w->vus[i]);
+        api_end_run(&w->vus[i]);
+        buf_free(&w->vus[i].kept);
         vu_destroy(w->vus[i].vu);
     }
     api_http_close(w);
+    api_text_close();
     vu_sched_destroy(w->sched);
     uv_walk(&w->loop, on_walk_close, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
