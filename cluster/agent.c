@@ -235,7 +235,7 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     o.no_tui = 1;
     o.output = RUNNER_TEXT;
     snprintf(o.json_file, sizeof(o.json_file), "%s", a->fifo);
-    _exit(runner_supervise(&o, &tests));
+    _exit(runner_supervise(&o, &tests, NULL, 0, 1));
 }
 
 /* mkdir -p for the folders of path (not path itself). */

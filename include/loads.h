@@ -344,6 +344,30 @@ void loads_sleep(loads_test *t, double seconds);
 /* This VU's number: 0-based, unique within a cycle of the run. */
 int loads_user(const loads_test *t);
 
+/* ---------------------------------------------------------- data, values */
+
+/*
+ * The value in column of the row of `--data FILE.csv` this test run took
+ * (the file's header names the columns).  A run's first call takes the
+ * next row; with `--data-per vu` a VU's first call takes one for the VU's
+ * whole life.  Rows are shared out over every VU and worker so that no two
+ * take the same row until the file wraps around.  Without --data, or for a
+ * column the file does not have, the test stops as an Error.  The value
+ * lives as long as the run of loads-runner.
+ *
+ *     loads_post(t, "/login", NULL, body, snprintf(body, sizeof(body),
+ *                "user=%s&password=%s", loads_data(t, "user"),
+ *                loads_data(t, "password")));
+ */
+const char *loads_data(loads_test *t, const char *column);
+
+/*
+ * The value of `--env NAME=VALUE` for name, or NULL when it was not given
+ * (the process's own environment is not read: --env values are the same
+ * wherever the test runs).  The value lives as long as the run.
+ */
+const char *loads_env(loads_test *t, const char *name);
+
 /* ------------------------------------------------------------ internals */
 /* Used by the macros above; not part of the API. */
 

@@ -8,10 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/csv.h"
 #include "shm/shm.h"
 #include "worker/worker.h"
 
 enum runner_output { RUNNER_TEXT = 0, RUNNER_JSON };
+
+#define RUNNER_MAX_ENV  64                  /* --env values */
+#define RUNNER_MAX_DATA (256u << 20)        /* bytes of a --data file */
 
 /* Exit statuses, documented in --help and README. */
 enum {
@@ -56,7 +60,21 @@ struct runner_opts {
     uint32_t ninclude_files;
     char key[4096];                         /* --key NAME (NAME_secret is read) */
     char broker_key[4096];                  /* --broker-key FILE */
+    char data_file[4096];                   /* --data FILE.csv, "" if none */
+    int data_per_vu;                        /* --data-per vu: a row per VU (else per run) */
+    int data_per_given;                     /* --data-per was given */
+    const char *env[RUNNER_MAX_ENV];        /* --env NAME=VALUE, in order (strdup'd) */
+    uint32_t nenv;
 };
+
+/*
+ * Reads and parses --data into data (csv_free it).  Returns 0 (nothing to
+ * do without --data), or -EINVAL with a one-line reason in err: the file
+ * cannot be read, is larger than RUNNER_MAX_DATA, or is not CSV
+ * ("users.csv:3:7: a quote inside an unquoted field ...").
+ */
+int runner_load_data(const struct runner_opts *opts, struct csv *data, char *err,
+                     size_t errlen);
 
 /*
  * Parses argv (and the --config file it names) into opts.  Returns 0 to
@@ -131,8 +149,13 @@ int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void
 
 /* ---- supervisor (supervisor.c) ---- */
 
-/* Runs the plan over forked workers; returns the exit status. */
-int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests);
+/*
+ * Runs the plan over forked workers; returns the exit status.  data is
+ * --data, parsed (NULL or empty: none); stripe of stripes is this
+ * machine's share of its rows (0 of 1 for a local run, agent k of N).
+ */
+int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests,
+                     const struct csv *data, uint32_t stripe, uint32_t stripes);
 
 /*
  * Prints the summary of the run in s where opts ask for it (stdout, text

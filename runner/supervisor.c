@@ -111,6 +111,8 @@ struct slot_plan {
 struct supervisor {
     const struct runner_opts *opts;
     const struct runner_tests *tests;
+    const struct csv *data;       /* --data, NULL when none */
+    uint32_t stripe, stripes;     /* this machine's share of its rows */
     struct shm shm;
     struct worker_plan plans[SHM_MAX_WORKERS];
     struct slot_plan slots[SHM_MAX_WORKERS];
@@ -486,6 +488,13 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->ws_max_message = o->ws_max_message;
         p->insecure = o->insecure;
         p->server_url = o->server_url;
+        p->data = sv->data;
+        p->data_name = o->data_file;
+        p->data_per_vu = o->data_per_vu;
+        p->data_stripe = sv->stripe;
+        p->data_stripes = sv->stripes;
+        p->env = o->env;
+        p->nenv = o->nenv;
         first += p->users;
 
         sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * sv->tests->per_hit;
@@ -656,7 +665,8 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     return status;
 }
 
-int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests)
+int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests,
+                     const struct csv *data, uint32_t stripe, uint32_t stripes)
 {
     static struct supervisor sv;
     uint32_t max_users = 0, nslots;
@@ -676,6 +686,9 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
 
     sv.opts = o;
     sv.tests = tests;
+    sv.data = data && data->nrows ? data : NULL;
+    sv.stripes = stripes ? stripes : 1;
+    sv.stripe = stripe < sv.stripes ? stripe : 0;
     sv.nslots = nslots;
     sv.worker_log = -1;
     shm_clean_stale();

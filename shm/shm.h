@@ -8,7 +8,8 @@
  * entries (URLs, messages, counter names) are written first and published
  * by a release store of the table's length; readers acquire the length.
  *
- * Single writer: the header is the supervisor's.  Slot i (0 <= i < nslots)
+ * Single writer: the header is the supervisor's (but for data_next, which
+ * workers take numbers from with an atomic add).  Slot i (0 <= i < nslots)
  * is written by its worker only, and by the supervisor only once that
  * worker is dead and reaped (to count its runs in progress as Errors).
  * One more slot follows the workers', index nslots, written by the
@@ -257,6 +258,12 @@ struct shm_header {
     int64_t cycle_started_mono_us;        /* CLOCK_MONOTONIC at cycle start */
     char test[SHM_NAME_LEN * 2];          /* the dotted test name */
     char server_url[SHM_URL_LEN];         /* --server-url */
+    /*
+     * The one word of the header that workers write, each with an atomic
+     * fetch-and-add (record_data_row): how many rows of --data have been
+     * taken, so that no two runs (or VUs) of any worker take the same row.
+     */
+    uint64_t data_next;
 };
 
 struct shm {

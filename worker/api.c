@@ -111,6 +111,61 @@ void loads_sleep(loads_test *t, double seconds)
         run_stop(t, OUTCOME_INTERRUPTED, "loads_sleep: cut by the end of the run");
 }
 
+/* The column names of --data, for a message: "a, b, c". */
+static void column_names(const struct csv *c, char *out, size_t len)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (uint32_t i = 0; i < c->ncols && used < len; i++)
+        used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "",
+                                 csv_name(c, i));
+}
+
+/*
+ * A column of the row of --data this run (or this VU, --data-per vu)
+ * took: the first call takes the next row.
+ */
+const char *loads_data(loads_test *t, const char *column)
+{
+    const struct worker_plan *p = t->w->plan;
+    int col;
+
+    if (!column)
+        run_stop(t, OUTCOME_ERROR, "loads_data: no column name (NULL)");
+    if (!p->data)
+        run_stop(t, OUTCOME_ERROR, "loads_data(\"%.64s\"): no --data file given", column);
+    col = csv_column(p->data, column);
+    if (col < 0) {
+        char names[160];
+
+        column_names(p->data, names, sizeof(names));
+        run_stop(t, OUTCOME_ERROR, "loads_data: no column '%.64s' in %.64s (columns: %s)",
+                 column, p->data_name, names);
+    }
+    if (!t->has_row) {
+        uint64_t n = record_data_row(t->w->rec);
+
+        t->data_row = (n * p->data_stripes + p->data_stripe) % p->data->nrows;
+        t->has_row = 1;
+    }
+    return csv_cell(p->data, t->data_row, (uint32_t)col);
+}
+
+const char *loads_env(loads_test *t, const char *name)
+{
+    const struct worker_plan *p = t->w->plan;
+    size_t n;
+
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_env: no name (NULL)");
+    n = strlen(name);
+    for (uint32_t i = 0; i < p->nenv; i++)
+        if (strncmp(p->env[i], name, n) == 0 && p->env[i][n] == '=')
+            return p->env[i] + n + 1;
+    return NULL;
+}
+
 const char *loads_server_url(const loads_test *t)
 {
     return t->w->plan->server_url;

@@ -52,6 +52,8 @@ struct loads_test {
                                      start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
     uint64_t picks;               /* tests picked by weight so far (worker.c) */
+    uint64_t data_row;            /* its row of --data, when has_row */
+    int has_row;                  /* a row was taken: for the run (or the VU's life) */
     jmp_buf jmp;                  /* where a failure or error lands */
     enum outcome outcome;         /* of the running test */
     char msg[SHM_MSG_LEN];        /* its message, when not a success */

@@ -10,6 +10,7 @@
 
 struct record {
     struct shm_slot *slot;    /* written */
+    struct shm_header *hdr;   /* its data_next only */
     int64_t started_mono_us;  /* the run's start: seconds count from it */
     struct hist second;       /* response times of the second going on */
     uint64_t cur_second;      /* that second, since the start */
@@ -25,6 +26,7 @@ struct record *record_create(const struct shm *shm, uint32_t i)
     if (!r)
         return NULL;
     r->slot = shm_slot(shm, i);
+    r->hdr = shm->hdr;
     r->started_mono_us = shm->hdr->started_mono_us;
     r->cur_second = (uint64_t)(shm_mono_us() - r->started_mono_us) / 1000000;
     return r;
@@ -167,6 +169,11 @@ int record_gauge(struct record *r, const char *name, double value)
     int64_t at = shm_mono_us() - r->started_mono_us;
 
     return shm_gauge_set(r->slot, name, value, at > 0 ? (uint64_t)at : 0);
+}
+
+uint64_t record_data_row(struct record *r)
+{
+    return __atomic_fetch_add(&r->hdr->data_next, 1, __ATOMIC_RELAXED);
 }
 
 void record_users(struct record *r, int delta)

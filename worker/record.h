@@ -77,6 +77,12 @@ int record_trend(struct record *r, const char *name, double value);
 /* Sets the gauge name to value, now.  Returns 0, or -ENOSPC when full. */
 int record_gauge(struct record *r, const char *name, double value);
 
+/*
+ * The next number of --data's rows, taken from the run's header with an
+ * atomic add: unique over every worker of the run.
+ */
+uint64_t record_data_row(struct record *r);
+
 /* VUs alive: +1 as one is created, -1 as one ends. */
 void record_users(struct record *r, int delta);
 

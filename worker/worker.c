@@ -44,6 +44,8 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
     volatile int setup_done = 0;
 
     t->test = test;
+    if (!t->w->plan->data_per_vu)
+        t->has_row = 0; /* the run's first loads_data takes the next row */
     record_running(t->w->rec, test_index(t));
     t->outcome = OUTCOME_SUCCESS;
     t->msg[0] = '\0';

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/csv.h"
 #include "loads.h"
 #include "shm/shm.h"
 
@@ -47,6 +48,13 @@ struct worker_plan {
     size_t ws_max_message;         /* largest websocket message accepted */
     int insecure;                  /* accept any TLS certificate */
     const char *server_url;        /* --server-url, "" when none */
+    const struct csv *data;        /* --data, NULL when none */
+    const char *data_name;         /* its file name, for messages */
+    int data_per_vu;               /* a row per VU for its life (else per run) */
+    uint32_t data_stripe;          /* this machine's share of the rows: the n-th */
+    uint32_t data_stripes;         /* row taken here is n * stripes + stripe (1 local) */
+    const char *const *env;        /* --env NAME=VALUE strings */
+    uint32_t nenv;
 };
 
 /* Runs the plan in this (forked) process and exits; never returns. */
