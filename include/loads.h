@@ -63,6 +63,31 @@ typedef struct loads_response loads_response;
 #define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN, 0)
 
 /*
+ * Wider scopes, each optional, with the whole API at hand:
+ *
+ * LOADS_SETUP_VU(Suite) runs in each VU before its first test run, and
+ * LOADS_TEARDOWN_VU(Suite) after its last (a login, then a logout: the
+ * VU's cookies and loads_set_value values last its whole life).  A VU
+ * whose setUpVU fails runs no test; tearDownVU runs whenever it passed.
+ *
+ * LOADS_SETUP_ONCE(Suite) runs once before any VU starts, and
+ * LOADS_TEARDOWN_ONCE(Suite) once after every VU has ended, however many
+ * workers there are; each in a VU of its own (loads_user is 0).  What
+ * setUpOnce stores with loads_set_value (a token, a list of ids as JSON)
+ * every VU reads with loads_value.  When setUpOnce fails, no test runs
+ * and tearDownOnce does not run.
+ *
+ * Setups and teardowns that pass are not test runs (their requests are
+ * hits); one that fails counts as a run of "Suite.setUpVU" (...), with its
+ * Failure or Error and message, as a test's would.
+ */
+#define LOADS_SETUP_VU(suite)      LOADS__DEFINE(suite, setUpVU, LOADS__KIND_SETUP_VU, 0)
+#define LOADS_TEARDOWN_VU(suite)   LOADS__DEFINE(suite, tearDownVU, LOADS__KIND_TEARDOWN_VU, 0)
+#define LOADS_SETUP_ONCE(suite)    LOADS__DEFINE(suite, setUpOnce, LOADS__KIND_SETUP_ONCE, 0)
+#define LOADS_TEARDOWN_ONCE(suite) \
+    LOADS__DEFINE(suite, tearDownOnce, LOADS__KIND_TEARDOWN_ONCE, 0)
+
+/*
  * LOADS_TEST_WEIGHT(Suite, name, weight) { ... } defines a test with a
  * weight from 1 to 1000.  Running module.Suite, a suite with weights runs
  * ONE of its tests per hit, picked by weight, instead of all of them in
@@ -347,6 +372,30 @@ int loads_user(const loads_test *t);
 /* ---------------------------------------------------------- data, values */
 
 /*
+ * Named values, strings of any length (names up to 63 bytes).  Stored in
+ * LOADS_SETUP_ONCE, a value is the whole run's: every VU of every worker
+ * reads it.  Stored anywhere else, it is the VU's own for its life, and
+ * comes before a run-wide value of the same name.  loads_value returns
+ * NULL for a name never stored.  A run-wide value's string lasts the whole
+ * run; a VU's own lasts until that VU next stores a value (or ends).
+ *
+ *     LOADS_SETUP_ONCE(Api)
+ *     {
+ *         loads_response *r = loads_post(t, "/token", NULL, "user=admin", 10);
+ *         loads_set_value(t, "token", loads_json(t, loads_body(r), "token"));
+ *     }
+ *
+ *     LOADS_TEST(Api, test_list)
+ *     {
+ *         char auth[256];
+ *         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", loads_value(t, "token"));
+ *         ...
+ *     }
+ */
+void loads_set_value(loads_test *t, const char *name, const char *value);
+const char *loads_value(loads_test *t, const char *name);
+
+/*
  * The value in column of the row of `--data FILE.csv` this test run took
  * (the file's header names the columns).  A run's first call takes the
  * next row; with `--data-per vu` a VU's first call takes one for the VU's
@@ -371,7 +420,15 @@ const char *loads_env(loads_test *t, const char *name);
 /* ------------------------------------------------------------ internals */
 /* Used by the macros above; not part of the API. */
 
-enum { LOADS__KIND_TEST, LOADS__KIND_SETUP, LOADS__KIND_TEARDOWN };
+enum {
+    LOADS__KIND_TEST,
+    LOADS__KIND_SETUP,
+    LOADS__KIND_TEARDOWN,
+    LOADS__KIND_SETUP_VU,
+    LOADS__KIND_TEARDOWN_VU,
+    LOADS__KIND_SETUP_ONCE,
+    LOADS__KIND_TEARDOWN_ONCE,
+};
 
 struct loads__def {
     const char *suite;             /* suite name */

@@ -779,14 +779,26 @@ int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
         snprintf(err, errlen, "cannot load module %s: %s", buf, dlerror());
         return -EINVAL;
     }
+    memset(out, 0, sizeof(*out));
     for (struct loads__def *d = registered; d; d = d->next)
         if (strcmp(d->suite, suite) == 0) {
-            if (d->kind == LOADS__KIND_SETUP)
+            struct worker_scope *scope = d->kind == LOADS__KIND_SETUP_VU ? &out->setup_vu
+                                         : d->kind == LOADS__KIND_TEARDOWN_VU ? &out->teardown_vu
+                                         : d->kind == LOADS__KIND_SETUP_ONCE ? &out->setup_once
+                                         : d->kind == LOADS__KIND_TEARDOWN_ONCE
+                                             ? &out->teardown_once
+                                             : NULL;
+
+            if (scope) {
+                scope->fn = d->fn;
+                snprintf(scope->name, sizeof(scope->name), "%s.%s", d->suite, d->name);
+            } else if (d->kind == LOADS__KIND_SETUP) {
                 setup = d->fn;
-            else if (d->kind == LOADS__KIND_TEARDOWN)
+            } else if (d->kind == LOADS__KIND_TEARDOWN) {
                 teardown = d->fn;
-            else if (!test || strcmp(d->name, test) == 0)
+            } else if (d->kind == LOADS__KIND_TEST && (!test || strcmp(d->name, test) == 0)) {
                 n++;
+            }
         }
     if (n == 0) {
         int has_suite = 0;

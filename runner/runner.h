@@ -116,6 +116,8 @@ struct runner_tests {
     uint32_t per_hit;           /* test runs per hit: ntests, or 1 when weighted */
     uint32_t *schedule;         /* weighted: the order of picks (worker_plan) */
     uint32_t nschedule;         /* the sum of the weights; 0: not weighted */
+    struct worker_scope setup_vu, teardown_vu;      /* LOADS_SETUP_VU... */
+    struct worker_scope setup_once, teardown_once;  /* LOADS_SETUP_ONCE... */
 };
 
 /*

@@ -166,6 +166,68 @@ const char *loads_env(loads_test *t, const char *name)
     return NULL;
 }
 
+#define VALUE_NAME_MAX 64          /* bytes of a value's name, its NUL included */
+#define VALUES_MAX     (64u << 20) /* bytes of a VU's values */
+
+/* The VU's own value called name ("name\0value\0" in t->values), or NULL. */
+static const char *own_value(const struct loads_test *t, const char *name)
+{
+    const char *v = t->values.data, *end = v ? v + t->values.len : NULL;
+
+    for (; v && v < end; v += strlen(v) + 1) {
+        const char *text = v + strlen(v) + 1;
+
+        if (strcmp(v, name) == 0)
+            return text;
+        v = text;
+    }
+    return NULL;
+}
+
+void loads_set_value(loads_test *t, const char *name, const char *value)
+{
+    const char *old;
+    size_t nlen, vlen;
+
+    if (!name || !value)
+        run_stop(t, OUTCOME_ERROR, "loads_set_value: no %s (NULL)", name ? "value" : "name");
+    nlen = strlen(name) + 1;
+    vlen = strlen(value) + 1;
+    if (nlen > VALUE_NAME_MAX)
+        run_stop(t, OUTCOME_ERROR, "loads_set_value: a name of more than %d bytes: %.64s...",
+                 VALUE_NAME_MAX - 1, name);
+    t->values.max = VALUES_MAX;
+    old = own_value(t, name);
+    if (old) {
+        /* Out with the old pair, then the new one at the end. */
+        char *start = (char *)old - nlen;
+        size_t len = nlen + strlen(old) + 1;
+
+        memmove(start, start + len, t->values.len - (size_t)(start - t->values.data) - len);
+        t->values.len -= len;
+    }
+    if (buf_reserve(&t->values, nlen + vlen) < 0)
+        run_stop(t, OUTCOME_ERROR, "loads_set_value: no room for %.64s (a VU's values take "
+                 "at most %u MiB)", name, VALUES_MAX >> 20);
+    buf_append(&t->values, name, nlen);
+    buf_append(&t->values, value, vlen);
+}
+
+const char *loads_value(loads_test *t, const char *name)
+{
+    const struct worker_plan *p = t->w->plan;
+    const char *v;
+
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_value: no name (NULL)");
+    if ((v = own_value(t, name)))
+        return v;
+    for (uint32_t i = 0; i < p->nvalues; i++)
+        if (strcmp(p->value_names[i], name) == 0)
+            return p->value_texts[i];
+    return NULL;
+}
+
 const char *loads_server_url(const loads_test *t)
 {
     return t->w->plan->server_url;

@@ -52,6 +52,8 @@ struct loads_test {
                                      start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
     uint64_t picks;               /* tests picked by weight so far (worker.c) */
+    int in_scope;                 /* a setUpVU, tearDownVU... runs (worker.c) */
+    struct buf values;            /* its loads_set_value values: "name\0value\0"... */
     uint64_t data_row;            /* its row of --data, when has_row */
     int has_row;                  /* a row was taken: for the run (or the VU's life) */
     jmp_buf jmp;                  /* where a failure or error lands */

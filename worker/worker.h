@@ -24,6 +24,12 @@ struct worker_test {
     uint32_t weight;               /* LOADS_TEST_WEIGHT's; 0: none */
 };
 
+/* A setUp or tearDown wider than a test run (per VU, or once per run). */
+struct worker_scope {
+    void (*fn)(loads_test *t);     /* NULL: the suite has none */
+    char name[SHM_NAME_LEN];       /* "Suite.setUpVU"..., as messages show it */
+};
+
 /* What one worker does in one cycle; filled by the supervisor before fork. */
 struct worker_plan {
     struct shm *shm;               /* the run's segment, mapped before fork */
@@ -55,6 +61,19 @@ struct worker_plan {
     uint32_t data_stripes;         /* row taken here is n * stripes + stripe (1 local) */
     const char *const *env;        /* --env NAME=VALUE strings */
     uint32_t nenv;
+    const struct worker_scope *setup_vu;    /* around each VU's runs */
+    const struct worker_scope *teardown_vu;
+    const char *const *value_names;         /* the values setUpOnce stored, */
+    const char *const *value_texts;         /* for every VU (loads_value) */
+    uint32_t nvalues;
+    /*
+     * Set: this worker runs only this scope (setUpOnce or tearDownOnce), in
+     * one VU, and then writes to once_fd 'S' (it passed) or 'F', followed
+     * by the values it stored, each as a 32-bit length and the name, then
+     * a 32-bit length and the value (host byte order).
+     */
+    const struct worker_scope *once;
+    int once_fd;
 };
 
 /* Runs the plan in this (forked) process and exits; never returns. */
