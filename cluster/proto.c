@@ -44,7 +44,7 @@ static const struct {
     [CL_WELCOME] = {"welcome", F_HB | F_TIMEOUT},
     [CL_WHO] = {"who", 0},
     [CL_RUN] = {"run", F_RUN | F_SPEC | F_FILES | F_HASH},
-    [CL_START] = {"start", F_RUN},
+    [CL_START] = {"start", F_RUN | F_AGENTS | F_COUNT},
     [CL_ACK] = {"ack", F_RUN | F_SEQ},
     [CL_SUBMIT] = {"submit", F_AGENTS | F_DETACH | F_SPEC | F_FILES | F_HASH},
     [CL_ATTACH] = {"attach", F_RUN},
@@ -198,7 +198,21 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
 
 static void pack_spec(msgpack_packer *pk, const struct cl_spec *s)
 {
-    msgpack_pack_map(pk, 10);
+    uint32_t nenv = 0;
+
+    for (uint32_t i = 0; i < s->env_len && i < sizeof(s->env); i++)
+        nenv += s->env[i] == '\0';
+    msgpack_pack_map(pk, 13);
+    pack_key(pk, "env");
+    msgpack_pack_array(pk, nenv);
+    for (uint32_t i = 0, k = 0; k < nenv; k++) {
+        pack_str(pk, s->env + i);
+        i += (uint32_t)strlen(s->env + i) + 1;
+    }
+    pack_key(pk, "data");
+    pack_str(pk, s->data);
+    pack_key(pk, "data_per");
+    pack_str(pk, s->data_per_vu ? "vu" : "run");
     pack_key(pk, "test");
     pack_str(pk, s->test);
     pack_key(pk, "url");
@@ -742,6 +756,27 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
     return 0;
 }
 
+static int check_path(struct dec *x, const char *p);
+
+/* The --env strings of a spec: NAME=VALUE each, into s->env one after the other. */
+static int get_env(struct dec *x, const msgpack_object *o, struct cl_spec *s)
+{
+    if (get_array(x, o, CL_MAX_ENV, "spec.env") < 0)
+        return -EPROTO;
+    s->env_len = 0;
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        const msgpack_object *e = &o->via.array.ptr[j];
+        char *at = s->env + s->env_len;
+
+        if (get_str(x, e, at, sizeof(s->env) - s->env_len, "spec.env") < 0)
+            return -EPROTO;
+        if (at[0] == '=' || !strchr(at, '='))
+            return bad(x, "spec.env: '%.64s' is not NAME=VALUE", at);
+        s->env_len += (uint32_t)strlen(at) + 1;
+    }
+    return 0;
+}
+
 static int get_spec(struct dec *x, const msgpack_object *o, struct cl_spec *s)
 {
     uint64_t v = 0;
@@ -790,6 +825,21 @@ static int get_spec(struct dec *x, const msgpack_object *o, struct cl_spec *s)
             rc = get_double(x, val, 86400, &s->grace, "spec.grace");
         else if (key_is(k, "max_body"))
             rc = get_uint(x, val, SIZE_MAX / 2, &s->max_body, "spec.max_body");
+        else if (key_is(k, "env"))
+            rc = get_env(x, val, s);
+        else if (key_is(k, "data")) {
+            rc = get_str(x, val, s->data, sizeof(s->data), "spec.data");
+            if (rc == 0 && s->data[0])
+                rc = check_path(x, s->data);
+        }
+        else if (key_is(k, "data_per")) {
+            char per[8];
+
+            rc = get_str(x, val, per, sizeof(per), "spec.data_per");
+            if (rc == 0 && strcmp(per, "vu") != 0 && strcmp(per, "run") != 0)
+                rc = bad(x, "spec.data_per: run or vu");
+            s->data_per_vu = rc == 0 && strcmp(per, "vu") == 0;
+        }
         if (rc < 0)
             return rc;
     }

@@ -448,3 +448,44 @@ UNIT_TEST(proto_metrics_travel)
     shm_destroy(&runner);
     free(local);
 }
+
+/* A spec's --env values and --data, and the start's share of the rows. */
+UNIT_TEST(proto_spec_env_data_and_start)
+{
+    struct cl_msg in = {.type = CL_RUN}, out, st = {.type = CL_START, .agents = 2, .count = 5},
+                  st_out;
+    static const char env[] = "A=1\0GREETING=hello world\0EMPTY=\0";
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+
+    snprintf(in.run, sizeof(in.run), "00000000000000ab");
+    snprintf(in.spec.test, sizeof(in.spec.test), "data_cases.TestData");
+    in.spec.users[0] = 1;
+    in.spec.nusers = 1;
+    in.spec.hits[0] = 1;
+    in.spec.nhits = 1;
+    in.spec.timeout = 30;
+    memcpy(in.spec.env, env, sizeof(env) - 1);
+    in.spec.env_len = sizeof(env) - 1;
+    snprintf(in.spec.data, sizeof(in.spec.data), "data/items.csv");
+    in.spec.data_per_vu = 1;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.spec.env_len, in.spec.env_len);
+    CHECK(memcmp(out.spec.env, env, sizeof(env) - 1) == 0);
+    CHECK_STR_EQ(out.spec.data, "data/items.csv");
+    CHECK_INT_EQ(out.spec.data_per_vu, 1);
+    cl_msg_free(&out);
+    snprintf(st.run, sizeof(st.run), "r");
+    roundtrip(&st, &st_out);
+    CHECK_INT_EQ(st_out.agents, 2);
+    CHECK_INT_EQ(st_out.count, 5);
+    cl_msg_free(&st_out);
+    /* A data file that would leave the run's folder is refused. */
+    snprintf(in.spec.data, sizeof(in.spec.data), "../etc/passwd");
+    CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+    CHECK_INT_EQ(cl_decode(&out, buf, len, err, sizeof(err)), -EPROTO);
+    CHECK(strstr(err, "../etc/passwd") != NULL);
+    cl_msg_free(&out);
+    free(buf);
+}
