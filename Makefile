@@ -7,7 +7,8 @@
 #                   into build-asan/; `make asan test` runs the suite under it
 #   make fuzz       libFuzzer targets of the runner's parsers (tests/fuzz), built
 #                   with clang into build-fuzz/, FUZZ_SECONDS (20) each
-#   make install    PREFIX=/usr/local by default (DESTDIR honoured)
+#   make install    PREFIX=/usr/local by default (DESTDIR honoured): programs,
+#                   loads.h, loads.pc, man pages (man/)
 #   make deps       install missing Debian packages (scripts/deps)
 
 PREFIX  ?= /usr/local
@@ -123,7 +124,11 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 man/loads-runner.1 man/loads-broker.1 man/loads-agent.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/loads.h.3 $(DESTDIR)$(PREFIX)/share/man/man3/loads.h.3
 	install -m 755 $(BUILD)/loads-runner $(DESTDIR)$(PREFIX)/bin/loads-runner
 	install -m 755 $(BUILD)/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-broker
 	install -m 755 $(BUILD)/loads-agent $(DESTDIR)$(PREFIX)/bin/loads-agent
@@ -134,7 +139,11 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/loads-runner $(DESTDIR)$(PREFIX)/include/loads.h \
 	  $(DESTDIR)$(PREFIX)/bin/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-agent \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-runner.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-broker.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-agent.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3/loads.h.3
 
 format:
 	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \
