@@ -196,7 +196,7 @@ int csv_parse(const char *data, size_t len, struct csv *c, char *err, size_t err
         size_t n = offs.len / sizeof(size_t);
         const size_t *o = (const size_t *)(void *)offs.data;
 
-        c->cells = malloc(n * sizeof(*c->cells));
+        c->cells = malloc((n ? n : 1) * sizeof(*c->cells));
         if (!c->cells) {
             rc = -ENOMEM;
         } else {

@@ -3,6 +3,7 @@
  * process, one VU at a time.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "shm/recent.h"
@@ -158,7 +159,7 @@ int record_trend(struct record *r, const char *name, double value)
         return -ENOSPC;
     /* NaN and negatives are 0; the histogram clamps the top itself. */
     hist_record(&tr->values, scaled >= 1 ? (scaled < (double)HIST_MAX_US
-                                                ? (uint64_t)(scaled + 0.5)
+                                                ? (uint64_t)llround(scaled)
                                                 : HIST_MAX_US)
                                          : 0);
     return 0;
