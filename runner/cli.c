@@ -523,7 +523,7 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
         for (uint32_t i = 0; i < o->nenv; i++)
             if (strncmp(o->env[i], v, nlen + 1) == 0) {
                 /* Given again (the command line after the file): the last wins. */
-                free((void *)o->env[i]);
+                free(o->env[i]);
                 o->env[i] = o->env[--o->nenv];
                 break;
             }
@@ -786,6 +786,16 @@ static int check_output_file(const char *path, char *err, size_t errlen)
         return -EINVAL;
     }
     return 0;
+}
+
+void runner_opts_free(struct runner_opts *o)
+{
+    for (uint32_t i = 0; i < o->ninclude_files; i++)
+        free(o->include_files[i]);
+    o->ninclude_files = 0;
+    for (uint32_t i = 0; i < o->nenv; i++)
+        free(o->env[i]);
+    o->nenv = 0;
 }
 
 void runner_one_line(char *err)

@@ -8,34 +8,48 @@
 
 #include "runner/runner.h"
 
-int main(int argc, char **argv)
+/* What the options say to do, once parsed.  Returns the exit status. */
+static int run(struct runner_opts *opts)
 {
-    static struct runner_opts opts;
     struct runner_tests tests = {0};
     struct csv data = {0};
     char err[1024];
     int rc;
 
-    rc = runner_parse_args(&opts, argc, argv, err, sizeof(err));
-    if (rc == 1)
-        return RUNNER_OK;
-    if (rc < 0) {
+    if (runner_is_remote(opts))
+        return runner_remote(opts);
+    if (opts->attach)
+        return runner_attach(opts);
+    if (runner_load_data(opts, &data, err, sizeof(err)) < 0 ||
+        runner_load_tests(opts->test, &tests, err, sizeof(err)) < 0) {
         runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
+        runner_free_tests(&tests);
+        csv_free(&data);
         return RUNNER_USAGE;
     }
-    if (runner_is_remote(&opts))
-        return runner_remote(&opts);
-    if (opts.attach)
-        return runner_attach(&opts);
-    if (runner_load_data(&opts, &data, err, sizeof(err)) < 0 ||
-        runner_load_tests(opts.test, &tests, err, sizeof(err)) < 0) {
-        runner_one_line(err);
-        fprintf(stderr, "loads-runner: %s\n", err);
-        return RUNNER_USAGE;
-    }
-    rc = runner_supervise(&opts, &tests, &data, 0, 1);
+    rc = runner_supervise(opts, &tests, &data, 0, 1);
     runner_free_tests(&tests);
     csv_free(&data);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct runner_opts opts;
+    char err[1024];
+    int rc;
+
+    rc = runner_parse_args(&opts, argc, argv, err, sizeof(err));
+    if (rc == 1)
+        rc = RUNNER_OK;
+    else if (rc < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        rc = RUNNER_USAGE;
+    } else {
+        rc = run(&opts);
+    }
+    runner_opts_free(&opts);
     return rc;
 }

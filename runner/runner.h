@@ -56,14 +56,14 @@ struct runner_opts {
     char attach_run[32];                    /* --attach RUN_ID with --broker */
     enum { RUNNER_BROKER_NONE = 0, RUNNER_BROKER_PING, RUNNER_BROKER_CHECK,
            RUNNER_BROKER_PURGE } broker_cmd; /* --ping-broker... */
-    const char *include_files[32];          /* --include-file, in order */
+    char *include_files[32];                /* --include-file, in order (owned) */
     uint32_t ninclude_files;
     char key[4096];                         /* --key NAME (NAME_secret is read) */
     char broker_key[4096];                  /* --broker-key FILE */
     char data_file[4096];                   /* --data FILE.csv, "" if none */
     int data_per_vu;                        /* --data-per vu: a row per VU (else per run) */
     int data_per_given;                     /* --data-per was given */
-    const char *env[RUNNER_MAX_ENV];        /* --env NAME=VALUE, in order (strdup'd) */
+    char *env[RUNNER_MAX_ENV];              /* --env NAME=VALUE, in order (owned) */
     uint32_t nenv;
 };
 
@@ -83,6 +83,9 @@ int runner_load_data(const struct runner_opts *opts, struct csv *data, char *err
  */
 int runner_parse_args(struct runner_opts *opts, int argc, char **argv, char *err,
                       size_t errlen);
+
+/* Frees what runner_parse_args allocated in opts (--include-file names). */
+void runner_opts_free(struct runner_opts *opts);
 
 /*
  * Makes err one line for a person: a control character (a newline in a

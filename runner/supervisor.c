@@ -497,7 +497,7 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->data_per_vu = o->data_per_vu;
         p->data_stripe = sv->stripe;
         p->data_stripes = sv->stripes;
-        p->env = o->env;
+        p->env = (const char *const *)o->env;
         p->nenv = o->nenv;
         p->setup_vu = &sv->tests->setup_vu;
         p->teardown_vu = &sv->tests->teardown_vu;
@@ -759,7 +759,7 @@ static int run_once(struct supervisor *sv, const struct worker_scope *scope, int
     p->data_per_vu = 1;
     p->data_stripe = sv->stripe;
     p->data_stripes = sv->stripes;
-    p->env = sv->opts->env;
+    p->env = (const char *const *)sv->opts->env;
     p->nenv = sv->opts->nenv;
     p->value_names = sv->value_names;
     p->value_texts = sv->value_texts;
