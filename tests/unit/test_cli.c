@@ -340,8 +340,11 @@ UNIT_TEST(cli_env_and_data)
     CHECK_STR_EQ(o.env[1], "A=");
     CHECK_STR_EQ(o.data_file, "u.csv");
     CHECK_INT_EQ(o.data_per_vu, 1);
+    runner_opts_free(&o);
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "=1", NULL}), -EINVAL);
+    runner_opts_free(&o);
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "A-B=1", NULL}), -EINVAL);
+    runner_opts_free(&o);
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "AB", NULL}), -EINVAL);
     CHECK(strstr(err, "use NAME=VALUE") != NULL);
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--data-per", "hit", "--data",
@@ -351,4 +354,5 @@ UNIT_TEST(cli_env_and_data)
     CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--data-per", "run", NULL}),
                  -EINVAL);
     CHECK_STR_EQ(err, "--data-per goes with --data FILE.csv");
+    runner_opts_free(&o);
 }
