@@ -404,9 +404,11 @@ const char *loads_value(loads_test *t, const char *name);
  * column the file does not have, the test stops as an Error.  The value
  * lives as long as the run of loads-runner.
  *
- *     loads_post(t, "/login", NULL, body, snprintf(body, sizeof(body),
- *                "user=%s&password=%s", loads_data(t, "user"),
- *                loads_data(t, "password")));
+ *     char body[256];
+ *     int n = snprintf(body, sizeof(body), "user=%s&password=%s",
+ *                      loads_urlencode(t, loads_data(t, "user")),
+ *                      loads_urlencode(t, loads_data(t, "password")));
+ *     loads_post(t, "/login", NULL, body, (size_t)n);
  */
 const char *loads_data(loads_test *t, const char *column);
 

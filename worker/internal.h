@@ -1,8 +1,8 @@
 /*
  * Internals shared by the top layer of the worker (worker/): the process
- * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c),
- * a run's stop (run.c) and the one writer of the slot (record.c).  Nothing outside worker/
- * includes this.
+ * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c,
+ * api_text.c with jpath.c), a run's stop (run.c) and the one writer of the
+ * slot (record.c).  Nothing outside worker/ includes this.
  *
  * The layers, calls going downward only:
  *
