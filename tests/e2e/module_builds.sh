@@ -45,7 +45,7 @@ expect_eq "$(find "$CACHE" -type f | LC_ALL=C sort)" "$cache_before" "the cache 
 step "a build whose source is gone is removed at the next build"
 mkdir gone
 cp warn_module.c gone/other_module.c
-(cd gone && LOADS_PATH= "$BUILD/loads-runner" other_module.TestWarn.test_get \
+(cd gone && LOADS_PATH='' "$BUILD/loads-runner" other_module.TestWarn.test_get \
     --server-url "$NGINX_URL" -q >/dev/null 2>&1) || fail "other_module did not run"
 expect_eq "$(find "$CACHE" -name 'other_module-*.so' | wc -l)" 1 "builds of other_module"
 rm -r gone
