@@ -126,6 +126,7 @@ struct supervisor {
     int killed;                   /* workers were killed by a second signal */
     int gave_up;                  /* a crash loop stopped the run */
     int quit_keys;                /* q pressed in the dashboard */
+    int64_t once_started_us;      /* while setUpOnce or tearDownOnce runs: its start */
     /* The values setUpOnce stored, for every VU (their text in one block). */
     char *values;
     const char **value_names, **value_texts;
@@ -146,6 +147,7 @@ static void request_stop(struct supervisor *sv, enum shm_stop cause, int sig)
 
     if (!h->stop_mono_us) {
         int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                           h->cycle_started_mono_us &&
                            now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
 
         h->stop_mono_us = now;
@@ -525,6 +527,15 @@ static int64_t grace_end_us(const struct supervisor *sv)
     const struct shm_header *h = sv->shm.hdr;
     int64_t grace = (int64_t)(sv->opts->grace * 1e6), end = INT64_MAX;
 
+    /* setUpOnce or tearDownOnce: no duration; a stop gives it the grace
+     * period from the later of the stop and its start. */
+    if (sv->once_started_us) {
+        if (!h->stop_mono_us)
+            return INT64_MAX;
+        return (h->stop_mono_us > sv->once_started_us ? h->stop_mono_us
+                                                      : sv->once_started_us) + grace;
+    }
+
     if (h->duration_us)
         end = h->cycle_started_mono_us + (int64_t)h->duration_us + grace;
     if (h->stop_mono_us && h->stop_mono_us + grace < end)
@@ -771,12 +782,15 @@ static int run_once(struct supervisor *sv, const struct worker_scope *scope, int
     sv->slots[0].runs_at_cycle = shm_load(&shm_slot(&sv->shm, 0)->c.runs);
     sv->slots[0].streak = 0;
     /* The worker inherits the descriptor by fork (close-on-exec is for cc). */
+    sv->once_started_us = shm_mono_us();
     if (spawn_worker(sv, 0, err, sizeof(err)) < 0) {
+        sv->once_started_us = 0;
         close(fd);
         fprintf(stderr, "loads-runner: %s\n", err);
         return 0;
     }
     wait_cycle(sv, seen);
+    sv->once_started_us = 0;
     if (scope == &sv->tests->setup_once) {
         rc = read_once(sv, fd);
     } else {

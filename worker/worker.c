@@ -287,7 +287,7 @@ static void on_tick(uv_timer_t *timer)
     if (!w->stopping) {
         if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
             begin_stopping(w, now + (int64_t)(p->grace * 1e6));
-        else if (!p->nhits && now >= p->deadline_mono_us)
+        else if (!p->nhits && !p->once && now >= p->deadline_mono_us)
             begin_stopping(w, p->deadline_mono_us + (int64_t)(p->grace * 1e6));
     }
     if (w->stopping && !w->cut && now >= w->hard_stop_us) {

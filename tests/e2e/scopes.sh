@@ -50,7 +50,7 @@ expect_out_line "Success: 0"
 expect_access_log 1
 expect_eq "$(count 'q=never')" 0 "requests of tests and of tearDownOnce"
 expect_eq "$(jq -r '.failure_messages[0] | .test + ": " + .message' s.json)" \
-    "TestBadOnce.setUpOnce: no token: status 404 (scope_cases.c:62)" "the failure"
+    "TestBadOnce.setUpOnce: no token: status 404 (scope_cases.c:64)" "the failure"
 
 step "a failing setUpVU: that VU runs nothing, the others run"
 : >"$NGINX_LOG"
@@ -77,3 +77,20 @@ expect_status 143
 expect_eq "$(count 'q=tearDownVU')" 2 "tearDownVU requests"
 expect_eq "$(count 'q=tearDownOnce')" 1 "tearDownOnce requests"
 [[ $(tail -n 1 "$NGINX_LOG") == *"q=tearDownOnce"* ]] || fail "tearDownOnce was not last"
+
+step "a stop during setUpOnce: it gets the grace period, then nothing else runs"
+: >"$NGINX_LOG"
+start_loads scope_cases.TestSlowOnce --server-url "$NGINX_URL" -u 2 -d 10s --grace 0.5
+for ((i = 0; i < 50; i++)); do
+    (($(count 'q=slow') > 0)) && break
+    sleep 0.1
+done
+RUNNER=$(runner_pid)
+t0=$(now)
+kill -INT "$RUNNER"
+wait_loads
+expect_status 130
+expect_num "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }')" "<" 2.5 \
+    "seconds from SIGINT to the end (grace 0.5 s; the setup sleeps 3 s)"
+expect_out_contains "Stopped by SIGINT"
+expect_eq "$(count 'q=never')" 0 "requests of tests and tearDownOnce"

@@ -13,6 +13,7 @@ LOADS_SETUP_ONCE(TestScopes)
     loads_response *r = loads_get(t, "/api/items/42?scope=setUpOnce");
 
     loads_set_value(t, "token", loads_json(t, loads_body(r), "name"));
+    loads_sleep(t, 0.3); /* longer than the worker's tick: nothing cuts it */
     loads_set_value(t, "ids", "[7, 8, 9]");
 }
 
@@ -20,6 +21,7 @@ LOADS_TEARDOWN_ONCE(TestScopes)
 {
     char url[128];
 
+    loads_sleep(t, 0.3);
     snprintf(url, sizeof(url), "/search?q=tearDownOnce&token=%s",
              loads_urlencode(t, loads_value(t, "token")));
     loads_get(t, url);
@@ -86,4 +88,21 @@ LOADS_TEARDOWN_VU(TestBadVU)
 LOADS_TEST(TestBadVU, test_even)
 {
     loads_get(t, "/search?q=test");
+}
+
+/* A slow setUpOnce (tests/e2e/scopes.sh stops the run during it). */
+LOADS_SETUP_ONCE(TestSlowOnce)
+{
+    loads_get(t, "/search?q=slow");
+    loads_sleep(t, 3);
+}
+
+LOADS_TEARDOWN_ONCE(TestSlowOnce)
+{
+    loads_get(t, "/search?q=never");
+}
+
+LOADS_TEST(TestSlowOnce, test_never)
+{
+    loads_get(t, "/search?q=never");
 }
