@@ -8,7 +8,8 @@
 #   make lint       cppcheck and clang-tidy on the C, shellcheck on the scripts
 #   make fuzz       libFuzzer targets of the runner's parsers (tests/fuzz), built
 #                   with clang into build-fuzz/, FUZZ_SECONDS (20) each
-#   make install    PREFIX=/usr/local by default (DESTDIR honoured)
+#   make install    PREFIX=/usr/local by default (DESTDIR honoured): programs,
+#                   loads.h, loads.pc, man pages (man/)
 #   make deps       install missing Debian packages (scripts/deps)
 
 PREFIX  ?= /usr/local
@@ -23,7 +24,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -Iinclude -I. -D_GNU_SOURCE \
            -DLOADS_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
-LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -lzmq -lczmq -lmsgpackc \
+LIBS    := -lcurl -lssl -lcrypto -luv -lwebsockets -lncursesw -lzmq -lczmq -lmsgpackc -ljansson \
            -ldl -lm -lpthread -lrt
 
 ifeq ($(V),1)
@@ -107,7 +108,8 @@ FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/http/url.o \
                 $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o \
                 $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
-                $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/recent.o
+                $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/recent.o $(FUZZ_BUILD)/worker/jpath.o \
+                $(FUZZ_BUILD)/base/csv.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -129,11 +131,15 @@ $(FUZZ_BUILD)/fuzz_ws: $(FUZZ_BUILD)/tests/fuzz/fuzz_ws.o $(FUZZ_WS_OBJS)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -lmsgpackc -ldl -lrt -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lcurl -lmsgpackc -ljansson -ldl -lrt -lm
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 man/loads-runner.1 man/loads-broker.1 man/loads-agent.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/loads.h.3 $(DESTDIR)$(PREFIX)/share/man/man3/loads.h.3
 	install -m 755 $(BUILD)/loads-runner $(DESTDIR)$(PREFIX)/bin/loads-runner
 	install -m 755 $(BUILD)/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-broker
 	install -m 755 $(BUILD)/loads-agent $(DESTDIR)$(PREFIX)/bin/loads-agent
@@ -144,7 +150,11 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/loads-runner $(DESTDIR)$(PREFIX)/include/loads.h \
 	  $(DESTDIR)$(PREFIX)/bin/loads-broker $(DESTDIR)$(PREFIX)/bin/loads-agent \
-	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/loads.pc \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-runner.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-broker.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/loads-agent.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man3/loads.h.3
 
 format:
 	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \

@@ -159,7 +159,10 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
 {
     static struct runner_opts o;
     struct runner_tests tests = {0};
-    char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN], go = 0;
+    struct csv data = {0};
+    char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN], go[1 + 2 * sizeof(uint32_t)] = "";
+    uint32_t stripe[2] = {0, 1};
+    ssize_t n;
     int fd;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -186,21 +189,35 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     err[0] = '\0';
     if (chdir(dir) < 0)
         snprintf(err, sizeof(err), "cannot enter %s: %s", dir, strerror(errno));
-    if (err[0] || runner_load_tests(a->spec.test, &tests, err, sizeof(err)) < 0) {
+    if (a->spec.data[0]) {
+        snprintf(o.data_file, sizeof(o.data_file), "%s", a->spec.data);
+        o.data_per_vu = a->spec.data_per_vu;
+    }
+    if (!err[0] && runner_load_tests(a->spec.test, &tests, err, sizeof(err)) == 0 &&
+        (tests.setup_once.fn || tests.teardown_once.fn))
+        snprintf(err, sizeof(err), "%s: LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE do not run "
+                 "on a cluster yet (they would run once per agent); run it locally",
+                 tests.setup_once.fn ? tests.setup_once.name : tests.teardown_once.name);
+    if (err[0] || runner_load_data(&o, &data, err, sizeof(err)) < 0) {
         drop_prefix(err, dir);
         runner_one_line(err);
         snprintf(buf, sizeof(buf), "E%s", err);
         write_all(3, buf, strlen(buf));
         _exit(2);
     }
-    snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.ntests));
+    snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.per_hit));
     write_all(3, buf, strlen(buf));
     close(3);
-    while (read(4, &go, 1) < 0 && errno == EINTR)
+    while ((n = read(4, go, sizeof(go))) < 0 && errno == EINTR)
         ;
-    if (go != 'S')
+    if (n < 1 || go[0] != 'S')
         _exit(0);
+    if (n == (ssize_t)sizeof(go))
+        memcpy(stripe, go + 1, sizeof(stripe));
     close(4);
+    for (uint32_t i = 0; i < a->spec.env_len && o.nenv < RUNNER_MAX_ENV;
+         i += (uint32_t)strlen(a->spec.env + i) + 1)
+        o.env[o.nenv++] = a->spec.env + i;
     snprintf(o.server_url, sizeof(o.server_url), "%s", a->spec.server_url);
     o.test = a->spec.test;
     memcpy(o.users, a->spec.users, sizeof(o.users));
@@ -217,7 +234,7 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     o.no_tui = 1;
     o.output = RUNNER_TEXT;
     snprintf(o.json_file, sizeof(o.json_file), "%s", a->fifo);
-    _exit(runner_supervise(&o, &tests));
+    _exit(runner_supervise(&o, &tests, &data, stripe[0], stripe[1]));
 }
 
 /* mkdir -p for the folders of path (not path itself). */
@@ -643,7 +660,12 @@ static void on_message(struct agent *a, struct cl_msg *m)
         break;
     case CL_START:
         if (a->state == ST_READY && strcmp(m->run, a->run) == 0) {
-            write_all(a->start_fd, "S", 1);
+            /* "S", then this agent's index in the run and the run's agents. */
+            uint32_t go[2] = {m->agents, (uint32_t)m->count};
+            char start[1 + sizeof(go)] = "S";
+
+            memcpy(start + 1, go, sizeof(go));
+            write_all(a->start_fd, start, sizeof(start));
             close(a->start_fd);
             a->start_fd = -1;
             a->state = ST_RUNNING;

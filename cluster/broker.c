@@ -302,10 +302,12 @@ static void start_run(struct broker *b, struct run *r)
     r->seg.hdr->planned_runs = 0;
     for (uint32_t i = 0; i < r->nagents; i++)
         r->seg.hdr->planned_runs += r->ra[i].planned;
+    m.count = r->nagents;
     for (uint32_t i = 0; i < r->nagents; i++) {
         r->ra[i].state = RA_RUNNING;
         r->ra[i].heard_ms = r->started_ms;
         r->ra[i].agent->state = AG_RUNNING;
+        m.agents = i; /* its share of --data's rows */
         send_to(b, &r->ra[i].agent->id, &m);
     }
     cl_logf("run %s started on %u agent%s: %s", r->id, r->nagents, r->nagents == 1 ? "" : "s",
@@ -679,6 +681,8 @@ static void catch_up(struct broker *b, struct agent *a, const struct cl_msg *hb)
         cl_logf("run %s: sending the start to agent %s:%lld again", r->id, a->host,
               (long long)a->pid);
         snprintf(m.run, sizeof(m.run), "%s", r->id);
+        m.agents = a->index;
+        m.count = r->nagents;
         send_to(b, &a->id, &m);
         r->sent_ms = now;
     }

@@ -44,7 +44,7 @@ static const struct {
     [CL_WELCOME] = {"welcome", F_HB | F_TIMEOUT},
     [CL_WHO] = {"who", 0},
     [CL_RUN] = {"run", F_RUN | F_SPEC | F_FILES | F_HASH},
-    [CL_START] = {"start", F_RUN},
+    [CL_START] = {"start", F_RUN | F_AGENTS | F_COUNT},
     [CL_ACK] = {"ack", F_RUN | F_SEQ},
     [CL_SUBMIT] = {"submit", F_AGENTS | F_DETACH | F_SPEC | F_FILES | F_HASH},
     [CL_ATTACH] = {"attach", F_RUN},
@@ -105,7 +105,7 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     const uint64_t *c = (const uint64_t *)&d->c;
     size_t nc = sizeof(d->c) / sizeof(uint64_t);
 
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 16);
     pack_key(pk, "c");
     msgpack_pack_array(pk, nc);
     for (size_t i = 0; i < nc; i++)
@@ -158,11 +158,61 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     msgpack_pack_uint32(pk, d->cycle);
     pack_key(pk, "cs");
     msgpack_pack_double(pk, d->cycle_started);
+    pack_key(pk, "ck");
+    msgpack_pack_array(pk, d->nchecks);
+    for (uint32_t i = 0; i < d->nchecks; i++) {
+        msgpack_pack_array(pk, 3);
+        pack_str(pk, d->checks[i].name);
+        msgpack_pack_uint64(pk, d->checks[i].passes);
+        msgpack_pack_uint64(pk, d->checks[i].fails);
+    }
+    pack_key(pk, "tr");
+    msgpack_pack_array(pk, d->ntrends);
+    for (uint32_t i = 0; i < d->ntrends; i++) {
+        msgpack_pack_array(pk, 2);
+        pack_str(pk, d->trends[i].name);
+        pack_hist(pk, &d->trends[i].values);
+    }
+    pack_key(pk, "g");
+    msgpack_pack_array(pk, d->ngauges);
+    for (uint32_t i = 0; i < d->ngauges; i++) {
+        msgpack_pack_array(pk, 3);
+        pack_str(pk, d->gauges[i].name);
+        msgpack_pack_double(pk, d->gauges[i].value);
+        msgpack_pack_uint64(pk, d->gauges[i].at_us);
+    }
+    pack_key(pk, "ts");
+    msgpack_pack_array(pk, d->ntests);
+    for (uint32_t i = 0; i < d->ntests; i++) {
+        msgpack_pack_array(pk, 6);
+        pack_str(pk, d->tests[i].name);
+        msgpack_pack_uint64(pk, d->tests[i].runs);
+        msgpack_pack_uint64(pk, d->tests[i].successes);
+        msgpack_pack_uint64(pk, d->tests[i].failures);
+        msgpack_pack_uint64(pk, d->tests[i].errors);
+        msgpack_pack_uint64(pk, d->tests[i].interrupted);
+    }
+    pack_key(pk, "to");
+    msgpack_pack_uint64(pk, d->tests_other);
 }
 
 static void pack_spec(msgpack_packer *pk, const struct cl_spec *s)
 {
-    msgpack_pack_map(pk, 10);
+    uint32_t nenv = 0;
+
+    for (uint32_t i = 0; i < s->env_len && i < sizeof(s->env); i++)
+        nenv += s->env[i] == '\0';
+    msgpack_pack_map(pk, 13);
+    pack_key(pk, "env");
+    msgpack_pack_array(pk, nenv);
+    for (uint32_t i = 0, k = 0; k < nenv; k++) {
+        pack_str(pk, s->env + i);
+        i += (uint32_t)strlen(s->env + i) + 1;
+    }
+    pack_key(pk, "data");
+    pack_str(pk, s->data);
+    pack_key(pk, "data_per");
+    pack_str(pk, s->data_per_vu ? "vu" : "run");
     pack_key(pk, "test");
     pack_str(pk, s->test);
     pack_key(pk, "url");
@@ -460,10 +510,119 @@ static int get_hist(struct dec *x, const msgpack_object *o, struct hist_sparse *
     return 0;
 }
 
+/* Any finite number: a float, or an integer of either sign. */
+static int get_real(struct dec *x, const msgpack_object *o, double *out, const char *what)
+{
+    if (o->type == MSGPACK_OBJECT_FLOAT32 || o->type == MSGPACK_OBJECT_FLOAT64)
+        *out = o->via.f64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        *out = (double)o->via.u64;
+    else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = (double)o->via.i64;
+    else
+        return bad(x, "%s: expected a number", what);
+    return 0;
+}
+
+/* Starts a table of n rows of size bytes for one key of a delta. */
+static void *get_rows(struct dec *x, const msgpack_object *v, void **rows, uint32_t *nrows,
+                      size_t size, const char *what)
+{
+    uint32_t n;
+
+    if (get_array(x, v, 4096, what) < 0)
+        return NULL;
+    n = v->via.array.size;
+    free(*rows);
+    *nrows = 0;
+    if (!(*rows = calloc(n + 1, size))) {
+        bad(x, "out of memory");
+        return NULL;
+    }
+    return *rows;
+}
+
+/* The keys of a delta added with checks, trends, gauges and tests. */
+static int get_delta_metrics(struct dec *x, const msgpack_object *k, const msgpack_object *v,
+                             struct shm_delta *d)
+{
+    const msgpack_object *a = v->via.array.ptr;
+    uint32_t n = v->type == MSGPACK_OBJECT_ARRAY ? v->via.array.size : 0;
+
+    if (key_is(k, "ck")) {
+        if (!get_rows(x, v, (void **)&d->checks, &d->nchecks, sizeof(*d->checks), "d.ck"))
+            return -EPROTO;
+        for (uint32_t j = 0; j < n; j++) {
+            struct shm_delta_check *c = &d->checks[j];
+            const msgpack_object *r = a[j].via.array.ptr;
+
+            if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 3)
+                return bad(x, "d.ck: expected [name, passes, fails]");
+            d->nchecks = j + 1;
+            if (get_str(x, &r[0], c->name, sizeof(c->name), "d.ck name") < 0 ||
+                get_uint(x, &r[1], UINT64_MAX, &c->passes, "d.ck passes") < 0 ||
+                get_uint(x, &r[2], UINT64_MAX, &c->fails, "d.ck fails") < 0)
+                return -EPROTO;
+        }
+    } else if (key_is(k, "tr")) {
+        if (!get_rows(x, v, (void **)&d->trends, &d->ntrends, sizeof(*d->trends), "d.tr"))
+            return -EPROTO;
+        for (uint32_t j = 0; j < n; j++) {
+            struct shm_delta_trend *t = &d->trends[j];
+            const msgpack_object *r = a[j].via.array.ptr;
+
+            if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 2)
+                return bad(x, "d.tr: expected [name, hist]");
+            d->ntrends = j + 1;
+            if (get_str(x, &r[0], t->name, sizeof(t->name), "d.tr name") < 0 ||
+                get_hist(x, &r[1], &t->values, "d.tr values") < 0)
+                return -EPROTO;
+        }
+    } else if (key_is(k, "g")) {
+        if (!get_rows(x, v, (void **)&d->gauges, &d->ngauges, sizeof(*d->gauges), "d.g"))
+            return -EPROTO;
+        for (uint32_t j = 0; j < n; j++) {
+            struct shm_delta_gauge *g = &d->gauges[j];
+            const msgpack_object *r = a[j].via.array.ptr;
+
+            if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 3)
+                return bad(x, "d.g: expected [name, value, at_us]");
+            d->ngauges = j + 1;
+            if (get_str(x, &r[0], g->name, sizeof(g->name), "d.g name") < 0 ||
+                get_real(x, &r[1], &g->value, "d.g value") < 0 ||
+                get_uint(x, &r[2], UINT64_MAX, &g->at_us, "d.g at_us") < 0)
+                return -EPROTO;
+        }
+    } else if (key_is(k, "ts")) {
+        if (!get_rows(x, v, (void **)&d->tests, &d->ntests, sizeof(*d->tests), "d.ts"))
+            return -EPROTO;
+        for (uint32_t j = 0; j < n; j++) {
+            struct shm_delta_test *t = &d->tests[j];
+            const msgpack_object *r = a[j].via.array.ptr;
+
+            if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 6)
+                return bad(x, "d.ts: expected [test, runs, successes, failures, errors, "
+                              "interrupted]");
+            d->ntests = j + 1;
+            if (get_str(x, &r[0], t->name, sizeof(t->name), "d.ts test") < 0 ||
+                get_uint(x, &r[1], UINT64_MAX, &t->runs, "d.ts runs") < 0 ||
+                get_uint(x, &r[2], UINT64_MAX, &t->successes, "d.ts successes") < 0 ||
+                get_uint(x, &r[3], UINT64_MAX, &t->failures, "d.ts failures") < 0 ||
+                get_uint(x, &r[4], UINT64_MAX, &t->errors, "d.ts errors") < 0 ||
+                get_uint(x, &r[5], UINT64_MAX, &t->interrupted, "d.ts interrupted") < 0)
+                return -EPROTO;
+        }
+    } else if (key_is(k, "to")) {
+        if (get_uint(x, v, UINT64_MAX, &d->tests_other, "d.to") < 0)
+            return -EPROTO;
+    }
+    return 0;
+}
+
 static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d)
 {
     static const char *const keys[] = {"c", "l", "u", "m", "k", "s", "mo", "ed", "x",
-                                       "cy", "cs"};
+                                       "cy", "cs", "ck", "tr", "g", "ts", "to"};
     uint32_t seen = 0;
 
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -590,7 +749,30 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
         } else if (key_is(k, "cs")) {
             if (get_double(x, v, 1e9, &d->cycle_started, "d.cs") < 0)
                 return -EPROTO;
+        } else if (get_delta_metrics(x, k, v, d) < 0) {
+            return -EPROTO;
         }
+    }
+    return 0;
+}
+
+static int check_path(struct dec *x, const char *p);
+
+/* The --env strings of a spec: NAME=VALUE each, into s->env one after the other. */
+static int get_env(struct dec *x, const msgpack_object *o, struct cl_spec *s)
+{
+    if (get_array(x, o, CL_MAX_ENV, "spec.env") < 0)
+        return -EPROTO;
+    s->env_len = 0;
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        const msgpack_object *e = &o->via.array.ptr[j];
+        char *at = s->env + s->env_len;
+
+        if (get_str(x, e, at, sizeof(s->env) - s->env_len, "spec.env") < 0)
+            return -EPROTO;
+        if (at[0] == '=' || !strchr(at, '='))
+            return bad(x, "spec.env: '%.64s' is not NAME=VALUE", at);
+        s->env_len += (uint32_t)strlen(at) + 1;
     }
     return 0;
 }
@@ -643,6 +825,21 @@ static int get_spec(struct dec *x, const msgpack_object *o, struct cl_spec *s)
             rc = get_double(x, val, 86400, &s->grace, "spec.grace");
         else if (key_is(k, "max_body"))
             rc = get_uint(x, val, SIZE_MAX / 2, &s->max_body, "spec.max_body");
+        else if (key_is(k, "env"))
+            rc = get_env(x, val, s);
+        else if (key_is(k, "data")) {
+            rc = get_str(x, val, s->data, sizeof(s->data), "spec.data");
+            if (rc == 0 && s->data[0])
+                rc = check_path(x, s->data);
+        }
+        else if (key_is(k, "data_per")) {
+            char per[8];
+
+            rc = get_str(x, val, per, sizeof(per), "spec.data_per");
+            if (rc == 0 && strcmp(per, "vu") != 0 && strcmp(per, "run") != 0)
+                rc = bad(x, "spec.data_per: run or vu");
+            s->data_per_vu = rc == 0 && strcmp(per, "vu") == 0;
+        }
         if (rc < 0)
             return rc;
     }

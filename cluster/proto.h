@@ -27,6 +27,8 @@
 #define CL_MAX_AGENTS     SHM_MAX_WORKERS
 #define CL_MAX_LIST       1024      /* rows of a cluster listing */
 #define CL_MAX_MSG        (64u << 20) /* bytes of one message */
+#define CL_ENV_LEN        16384     /* bytes of a spec's --env strings */
+#define CL_MAX_ENV        64        /* --env strings of a spec */
 
 enum cl_type {
     CL_NONE = 0,
@@ -55,6 +57,11 @@ struct cl_spec {
     uint32_t workers;                 /* 0: one per core of the agent */
     double ramp_up, timeout, grace;
     uint64_t max_body;
+    char env[CL_ENV_LEN];             /* --env NAME=VALUE strings, each followed by
+                                         its NUL, one after the other */
+    uint32_t env_len;                 /* bytes of env in use */
+    char data[CL_PATH_LEN];           /* --data: the name of a shipped file, "" none */
+    int data_per_vu;                  /* --data-per vu */
 };
 
 /* A shipped file: its path relative to the run's folder, and its bytes. */
@@ -96,9 +103,9 @@ struct cl_msg {
     char hash[CL_HASH_LEN];
     uint64_t seq;
     uint64_t count;                   /* ready, info: planned runs (0: a duration);
-                                         purged: runs stopped */
+                                         purged: runs stopped; start: the run's agents */
     int64_t status;
-    uint32_t agents;                  /* agents asked for / an agent's index */
+    uint32_t agents;                  /* agents asked for / an agent's index (start) */
     uint32_t hb_ms;                   /* heartbeat period the broker wants */
     uint32_t timeout_ms;              /* silence after which a peer is lost */
     int hard;                         /* stop: kill running tests now */

@@ -567,6 +567,23 @@ static size_t cookie_header(struct cookie_jar *j, const char *host, const char *
 
 /* ---- The interface ---- */
 
+const char *cookie_jar_get(const struct cookie_jar *j, const char *host, const char *path,
+                           int secure, time_t now, const char *name)
+{
+    size_t hlen = strlen(host), rn = strcspn(path, "?#"), nlen = strlen(name);
+    int ip = -1;
+
+    for (uint32_t i = 0; j && i < j->n; i++) {
+        const struct cookie *c = &j->v[i];
+
+        if (c->expires > (int64_t)now && c->nlen == nlen &&
+            memcmp(c->text, name, nlen) == 0 &&
+            cookie_sendable(c, host, hlen, path, rn, secure, &ip))
+            return c->text + nlen + 1;
+    }
+    return NULL;
+}
+
 struct cookie_jar *cookie_jar_new(void)
 {
     struct cookie_jar *j = calloc(1, sizeof(struct cookie_jar));

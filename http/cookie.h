@@ -46,4 +46,13 @@ int cookie_jar_set(struct cookie_jar *j, const char *host, const char *path, int
 size_t cookie_jar_header(struct cookie_jar *j, const char *host, const char *path,
                          int secure, time_t now, char *buf, size_t cap);
 
+/*
+ * The value of the cookie called name that a request to host and path
+ * (secure: over https) would send: the first of that name in the Cookie
+ * header's order (longest path first).  NULL when none applies.  The value
+ * points into the jar: valid until it next changes.
+ */
+const char *cookie_jar_get(const struct cookie_jar *j, const char *host, const char *path,
+                           int secure, time_t now, const char *name);
+
 #endif

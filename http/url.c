@@ -440,3 +440,29 @@ int url_parse(const char *url, struct url_parts *u)
         u->simple = 0;
     return 0;
 }
+
+size_t url_encode(char *out, size_t cap, const char *in)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = 0;
+
+    for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+        char enc[3] = {(char)*p, 0, 0};
+        size_t n = 1;
+
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+              *p == '~')) {
+            enc[0] = '%';
+            enc[1] = hex[*p >> 4];
+            enc[2] = hex[*p & 15];
+            n = 3;
+        }
+        for (size_t i = 0; i < n; i++, len++)
+            if (len + 1 < cap)
+                out[len] = enc[i];
+    }
+    if (cap)
+        out[len < cap ? len : cap - 1] = '\0';
+    return len;
+}

@@ -47,6 +47,15 @@ void url_key(char *key, size_t len, const char *method, const char *url);
 /* Writes url without its password (user:pw@ becomes user@), for messages. */
 void url_show(char *out, size_t len, const char *url);
 
+/*
+ * Percent-encodes in (RFC 3986): every byte but the unreserved letters,
+ * digits and "-._~" becomes %XX (upper-case hex), a blank too, so that the
+ * result is safe in a path segment, a query or a form body.  Writes out
+ * as snprintf does (truncated to cap, NUL-terminated when cap > 0) and
+ * returns the whole length.
+ */
+size_t url_encode(char *out, size_t cap, const char *in);
+
 /* The parts of an absolute http(s) or ws(s) URL that a request needs. */
 struct url_parts {
     int https;              /* the scheme is https or wss */

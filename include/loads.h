@@ -58,9 +58,55 @@ typedef struct loads_response loads_response;
  * optionally run before and after each test of the suite, in the same VU;
  * a failing setUp skips the test, and tearDown runs whenever setUp passed.
  */
-#define LOADS_TEST(suite, name) LOADS__DEFINE(suite, name, LOADS__KIND_TEST)
-#define LOADS_SETUP(suite)      LOADS__DEFINE(suite, setUp, LOADS__KIND_SETUP)
-#define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN)
+#define LOADS_TEST(suite, name) LOADS__DEFINE(suite, name, LOADS__KIND_TEST, 0)
+#define LOADS_SETUP(suite)      LOADS__DEFINE(suite, setUp, LOADS__KIND_SETUP, 0)
+#define LOADS_TEARDOWN(suite)   LOADS__DEFINE(suite, tearDown, LOADS__KIND_TEARDOWN, 0)
+
+/*
+ * Wider scopes, each optional, with the whole API at hand:
+ *
+ * LOADS_SETUP_VU(Suite) runs in each VU before its first test run, and
+ * LOADS_TEARDOWN_VU(Suite) after its last (a login, then a logout: the
+ * VU's cookies and loads_set_value values last its whole life).  A VU
+ * whose setUpVU fails runs no test; tearDownVU runs whenever it passed.
+ *
+ * LOADS_SETUP_ONCE(Suite) runs once before any VU starts, and
+ * LOADS_TEARDOWN_ONCE(Suite) once after every VU has ended, however many
+ * workers there are; each in a VU of its own (loads_user is 0).  What
+ * setUpOnce stores with loads_set_value (a token, a list of ids as JSON)
+ * every VU reads with loads_value.  When setUpOnce fails, no test runs
+ * and tearDownOnce does not run.
+ *
+ * Setups and teardowns that pass are not test runs (their requests are
+ * hits); one that fails counts as a run of "Suite.setUpVU" (...), with its
+ * Failure or Error and message, as a test's would.
+ */
+#define LOADS_SETUP_VU(suite)      LOADS__DEFINE(suite, setUpVU, LOADS__KIND_SETUP_VU, 0)
+#define LOADS_TEARDOWN_VU(suite)   LOADS__DEFINE(suite, tearDownVU, LOADS__KIND_TEARDOWN_VU, 0)
+#define LOADS_SETUP_ONCE(suite)    LOADS__DEFINE(suite, setUpOnce, LOADS__KIND_SETUP_ONCE, 0)
+#define LOADS_TEARDOWN_ONCE(suite) \
+    LOADS__DEFINE(suite, tearDownOnce, LOADS__KIND_TEARDOWN_ONCE, 0)
+
+/*
+ * LOADS_TEST_WEIGHT(Suite, name, weight) { ... } defines a test with a
+ * weight from 1 to 1000.  Running module.Suite, a suite with weights runs
+ * ONE of its tests per hit, picked by weight, instead of all of them in
+ * name order (its tests without a weight weigh 1):
+ *
+ *     LOADS_TEST_WEIGHT(Shop, browse, 70) { ... }
+ *     LOADS_TEST_WEIGHT(Shop, search, 20) { ... }
+ *     LOADS_TEST_WEIGHT(Shop, buy, 10) { ... }
+ *
+ * `-u 10 -c 100` is then 1000 runs: 700 browse, 200 search, 100 buy.  The
+ * picks are spread evenly, not drawn at random: each VU follows one
+ * repeating order of the tests (browse, search, browse, buy...) from its
+ * own starting point, so that every full round of 100 runs of a VU has
+ * the weights exactly.  The summary counts outcomes per test too.
+ */
+#define LOADS_TEST_WEIGHT(suite, name, weight)                                     \
+    _Static_assert((weight) >= 1 && (weight) <= 1000,                              \
+                   "LOADS_TEST_WEIGHT: a weight from 1 to 1000");                  \
+    LOADS__DEFINE(suite, name, LOADS__KIND_TEST, weight)
 
 /* ------------------------------------------------------------- requests */
 
@@ -78,6 +124,44 @@ typedef struct loads_response loads_response;
 loads_response *loads_request(loads_test *t, const char *method, const char *url,
                               const char *const *headers, const void *body,
                               size_t body_len);
+
+/*
+ * Options of one request for loads_send, every one optional (zero or NULL
+ * means the default), best given with designated initializers:
+ *
+ *     static const int ok[] = {200, 404, 0};
+ *     char url[64];
+ *
+ *     snprintf(url, sizeof(url), "/api/items/%d", id);
+ *     r = loads_send(t, "GET", url, &(struct loads_req){
+ *             .name = "GET /api/items/{id}", .expect = ok, .timeout = 2});
+ */
+struct loads_req {
+    const char *name;             /* the row of the URL table this request (and
+                                     every redirect it follows) is counted on,
+                                     instead of "METHOD url": one row for
+                                     /api/items/17, /api/items/18... */
+    const char *const *headers;   /* as for loads_request */
+    const void *body;             /* as for loads_request */
+    size_t body_len;
+    double timeout;               /* seconds for the whole request, redirects
+                                     included; 0: --timeout */
+    const int *expect;            /* the statuses expected, ending with 0; 1 to 5
+                                     stand for a class (2: any 2xx); NULL: any
+                                     status below 400.  Redirects that are
+                                     followed are always expected */
+    int fail;                     /* nonzero: a last status not expected stops
+                                     the test as a Failure */
+};
+
+/*
+ * Sends a request with options (req may be NULL: the defaults).  A last
+ * status that req does not expect counts as not OK in the URL table and,
+ * with .fail, stops the test as a Failure ("GET /x: status 404, expected
+ * 200 or 2xx").
+ */
+loads_response *loads_send(loads_test *t, const char *method, const char *url,
+                           const struct loads_req *req);
 
 /* GET url. */
 loads_response *loads_get(loads_test *t, const char *url);
@@ -109,6 +193,47 @@ double loads_elapsed(const loads_response *r);
 
 /* 1 when the body contains the string needle, else 0. */
 int loads_contains(const loads_response *r, const char *needle);
+
+/* ------------------------------------------------------ reading responses */
+
+/*
+ * Helpers on text, a response's body or anything else.  The strings they
+ * return belong to the test run, like responses: valid until it ends.
+ *
+ * loads_json: the value at path in the JSON document json, as text: a
+ * string's value, a number, true, false or null as written, an object or
+ * an array as compact JSON.  NULL when the document is not JSON or the
+ * path leads nowhere.  A path is keys and indexes: "user.name",
+ * "items[0].id", "items[-1]" (the last), "[2]", "a[\"b.c\"]" (a key with
+ * dots); a path that is not one stops the test as an Error.  Parsed by
+ * jansson; the last document a VU parsed stays parsed, so reading several
+ * values of one body costs one parse.
+ *
+ *     const char *id = loads_json(t, loads_body(r), "items[0].id");
+ *
+ * loads_regex: the first match of the POSIX extended regular expression
+ * pattern in text: its first group when it has one, else the whole match;
+ * NULL when nothing matches.  A bad pattern stops the test as an Error.
+ *
+ *     const char *token = loads_regex(t, loads_body(r), "name=\"csrf\" value=\"([^\"]*)\"");
+ *
+ * loads_urlencode: value percent-encoded for a URL or a form (all but
+ * letters, digits and -._~).
+ */
+const char *loads_json(loads_test *t, const char *json, const char *path);
+const char *loads_regex(loads_test *t, const char *text, const char *pattern);
+const char *loads_urlencode(loads_test *t, const char *value);
+
+/*
+ * The VU's cookie jar.  loads_cookie: the value of the cookie called name
+ * that a request to url would send (url relative to --server-url or
+ * absolute; NULL means "/"), or NULL.  loads_set_cookie: stores a cookie as
+ * if a response from url had sent "Set-Cookie: " set_cookie, such as
+ * "session=abc; Path=/"; a cookie the jar must refuse stops the test as an
+ * Error.  Expire one with "name=; Max-Age=0".
+ */
+const char *loads_cookie(loads_test *t, const char *url, const char *name);
+void loads_set_cookie(loads_test *t, const char *url, const char *set_cookie);
 
 /* ----------------------------------------------------------- websockets */
 
@@ -210,9 +335,33 @@ void loads_ws_close(loads_test *t, loads_ws *ws);
 
 /* ---------------------------------------------------------------- misc */
 
+/*
+ * Records a check called name: a pass when cond is true, a fail when it is
+ * false; unlike loads_assert, the test goes on either way.  The summary,
+ * the JSON and the dashboard show each check's passes, fails and rate.
+ * Returns 1 when cond is true, else 0, so that a test may act on it:
+ *
+ *     if (!loads_check(t, loads_status(r) == 200, "item found"))
+ *         return;
+ */
+int loads_check(loads_test *t, int cond, const char *name);
+
+/* ------------------------------------------------------------- metrics */
+
 /* Adds 1 (or n) to the custom counter called name, shown in the summary. */
 void loads_incr_counter(loads_test *t, const char *name);
 void loads_add_counter(loads_test *t, const char *name, long n);
+
+/*
+ * Records a value of the trend called name (a time, a size, a count...),
+ * shown like the response times: count, mean, min, p50, p90, p99, max.
+ * Values from 0.001 to 3,600,000 are kept with 3 significant digits;
+ * smaller ones (and negative ones) count as 0, larger ones as 3,600,000.
+ */
+void loads_trend(loads_test *t, const char *name, double value);
+
+/* Sets the gauge called name to value: the summary shows the last value set. */
+void loads_gauge(loads_test *t, const char *name, double value);
 
 /* Waits this many seconds (think time) without blocking the other VUs. */
 void loads_sleep(loads_test *t, double seconds);
@@ -220,10 +369,68 @@ void loads_sleep(loads_test *t, double seconds);
 /* This VU's number: 0-based, unique within a cycle of the run. */
 int loads_user(const loads_test *t);
 
+/* ---------------------------------------------------------- data, values */
+
+/*
+ * Named values, strings of any length (names up to 63 bytes).  Stored in
+ * LOADS_SETUP_ONCE, a value is the whole run's: every VU of every worker
+ * reads it.  Stored anywhere else, it is the VU's own for its life, and
+ * comes before a run-wide value of the same name.  loads_value returns
+ * NULL for a name never stored.  A run-wide value's string lasts the whole
+ * run; a VU's own lasts until that VU next stores a value (or ends).
+ *
+ *     LOADS_SETUP_ONCE(Api)
+ *     {
+ *         loads_response *r = loads_post(t, "/token", NULL, "user=admin", 10);
+ *         loads_set_value(t, "token", loads_json(t, loads_body(r), "token"));
+ *     }
+ *
+ *     LOADS_TEST(Api, test_list)
+ *     {
+ *         char auth[256];
+ *         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", loads_value(t, "token"));
+ *         ...
+ *     }
+ */
+void loads_set_value(loads_test *t, const char *name, const char *value);
+const char *loads_value(loads_test *t, const char *name);
+
+/*
+ * The value in column of the row of `--data FILE.csv` this test run took
+ * (the file's header names the columns).  A run's first call takes the
+ * next row; with `--data-per vu` a VU's first call takes one for the VU's
+ * whole life.  Rows are shared out over every VU and worker so that no two
+ * take the same row until the file wraps around.  Without --data, or for a
+ * column the file does not have, the test stops as an Error.  The value
+ * lives as long as the run of loads-runner.
+ *
+ *     char body[256];
+ *     int n = snprintf(body, sizeof(body), "user=%s&password=%s",
+ *                      loads_urlencode(t, loads_data(t, "user")),
+ *                      loads_urlencode(t, loads_data(t, "password")));
+ *     loads_post(t, "/login", NULL, body, (size_t)n);
+ */
+const char *loads_data(loads_test *t, const char *column);
+
+/*
+ * The value of `--env NAME=VALUE` for name, or NULL when it was not given
+ * (the process's own environment is not read: --env values are the same
+ * wherever the test runs).  The value lives as long as the run.
+ */
+const char *loads_env(loads_test *t, const char *name);
+
 /* ------------------------------------------------------------ internals */
 /* Used by the macros above; not part of the API. */
 
-enum { LOADS__KIND_TEST, LOADS__KIND_SETUP, LOADS__KIND_TEARDOWN };
+enum {
+    LOADS__KIND_TEST,
+    LOADS__KIND_SETUP,
+    LOADS__KIND_TEARDOWN,
+    LOADS__KIND_SETUP_VU,
+    LOADS__KIND_TEARDOWN_VU,
+    LOADS__KIND_SETUP_ONCE,
+    LOADS__KIND_TEARDOWN_ONCE,
+};
 
 struct loads__def {
     const char *suite;             /* suite name */
@@ -231,18 +438,19 @@ struct loads__def {
     int kind;                      /* LOADS__KIND_* */
     void (*fn)(loads_test *t);     /* the body */
     struct loads__def *next;       /* registration list, for the runner */
+    int weight;                    /* LOADS_TEST_WEIGHT's, 0 for LOADS_TEST */
 };
 
 void loads__register(struct loads__def *def);
 void loads__fail(loads_test *t, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5), noreturn));
 
-#define LOADS__DEFINE(suite, name, kind)                                           \
+#define LOADS__DEFINE(suite, name, kind, weight)                                   \
     static void loads__fn_##suite##_##name(loads_test *t);                         \
     __attribute__((constructor)) static void loads__reg_##suite##_##name(void)     \
     {                                                                              \
         static struct loads__def def = {#suite, #name, kind,                       \
-                                        loads__fn_##suite##_##name, NULL};         \
+                                        loads__fn_##suite##_##name, NULL, weight}; \
         loads__register(&def);                                                     \
     }                                                                              \
     static void loads__fn_##suite##_##name(loads_test *t)

@@ -27,8 +27,10 @@ static const char usage[] =
     "(every test of the suite).  The module is module.so, or module.c compiled\n"
     "on the fly, in the current directory or a directory of LOADS_PATH.  A\n"
     "compiled module is cached ($XDG_CACHE_HOME/loads) and rebuilt when a file\n"
-    "the compiler read changes.  $CC compiles it, with $LOADS_CFLAGS and\n"
-    "$LOADS_LDLIBS (split at blanks; each set of flags has its own build).\n"
+    "the compiler read changes.  $CC compiles it with -Wall (warnings are shown\n"
+    "when it is built), $LOADS_CFLAGS and $LOADS_LDLIBS (split at blanks; each\n"
+    "set of flags has its own build; the 4 last builds of a module are kept, and\n"
+    "builds whose source is gone are removed).\n"
     "\n"
     "Options:\n"
     "  --server-url URL     base of relative URLs (alias --server_url)\n"
@@ -48,6 +50,14 @@ static const char usage[] =
     "                       a larger one is an Error on its socket\n"
     "  -k, --insecure       accept any TLS certificate (self-signed, expired, for\n"
     "                       another name); by default it must be trusted\n"
+    "      --data FILE      a CSV file whose header names its columns; each run\n"
+    "                       takes the next row (loads_data reads a column), rows\n"
+    "                       shared out so that no two take the same one until the\n"
+    "                       file wraps (at most 256 MiB)\n"
+    "      --data-per W     run (default): a row per test run; vu: a row per VU,\n"
+    "                       kept for its life\n"
+    "      --env NAME=VALUE a value loads_env(t, \"NAME\") reads (repeatable, at\n"
+    "                       most 64)\n"
     "      --config FILE    read options from the [loads] section of an INI file\n"
     "                       (name = value, ; comments); the command line wins\n"
     "  -q, --quiet          print only the summary\n"
@@ -115,6 +125,9 @@ enum {
     OPT_INCLUDE_FILE,
     OPT_KEY,
     OPT_BROKER_KEY,
+    OPT_DATA,
+    OPT_DATA_PER,
+    OPT_ENV,
 };
 
 static const struct option long_options[] = {
@@ -146,6 +159,9 @@ static const struct option long_options[] = {
     {"include-file", required_argument, NULL, OPT_INCLUDE_FILE},
     {"key", required_argument, NULL, OPT_KEY},
     {"broker-key", required_argument, NULL, OPT_BROKER_KEY},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"data-per", required_argument, NULL, OPT_DATA_PER},
+    {"env", required_argument, NULL, OPT_ENV},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -298,7 +314,7 @@ static int parse_seconds(const char *s, double max, double *out)
     return 0;
 }
 
-uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
+uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t per_hit)
 {
     uint64_t users = 0, hits = 0;
 
@@ -308,7 +324,7 @@ uint64_t runner_planned_runs(const struct runner_opts *o, uint32_t ntests)
         users += o->users[i];
     for (uint32_t i = 0; i < o->nhits; i++)
         hits += o->hits[i];
-    return users * hits * ntests;
+    return users * hits * per_hit;
 }
 
 /*
@@ -476,6 +492,52 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
         }
         o->ninclude_files++;
         return 0;
+    case OPT_DATA:
+        if (*v && strlen(v) < sizeof(o->data_file)) {
+            snprintf(o->data_file, sizeof(o->data_file), "%s", v);
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --data '%.200s': use the name of a CSV file", v);
+        return -EINVAL;
+    case OPT_DATA_PER:
+        if (strcmp(v, "run") == 0 || strcmp(v, "vu") == 0) {
+            o->data_per_vu = strcmp(v, "vu") == 0;
+            o->data_per_given = 1;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --data-per '%s': use run (a row per test run) or vu "
+                              "(a row per virtual user)", v);
+        return -EINVAL;
+    case OPT_ENV: {
+        const char *eq = strchr(v, '=');
+        size_t nlen = eq ? (size_t)(eq - v) : 0;
+        int ok = nlen > 0 && (isalpha((unsigned char)v[0]) || v[0] == '_');
+
+        for (size_t i = 1; ok && i < nlen; i++)
+            ok = isalnum((unsigned char)v[i]) || v[i] == '_';
+        if (!ok) {
+            snprintf(err, errlen, "invalid --env '%.200s': use NAME=VALUE, NAME made of "
+                                  "letters, digits and _", v);
+            return -EINVAL;
+        }
+        for (uint32_t i = 0; i < o->nenv; i++)
+            if (strncmp(o->env[i], v, nlen + 1) == 0) {
+                /* Given again (the command line after the file): the last wins. */
+                free(o->env[i]);
+                o->env[i] = o->env[--o->nenv];
+                break;
+            }
+        if (o->nenv == RUNNER_MAX_ENV) {
+            snprintf(err, errlen, "too many --env: at most %d", RUNNER_MAX_ENV);
+            return -EINVAL;
+        }
+        if (!(o->env[o->nenv] = strdup(v))) {
+            snprintf(err, errlen, "out of memory");
+            return -EINVAL;
+        }
+        o->nenv++;
+        return 0;
+    }
     case OPT_KEY:
     case OPT_BROKER_KEY:
         snprintf(id == OPT_KEY ? o->key : o->broker_key, sizeof(o->key), "%s", v);
@@ -731,6 +793,9 @@ void runner_opts_free(struct runner_opts *o)
     for (uint32_t i = 0; i < o->ninclude_files; i++)
         free(o->include_files[i]);
     o->ninclude_files = 0;
+    for (uint32_t i = 0; i < o->nenv; i++)
+        free(o->env[i]);
+    o->nenv = 0;
 }
 
 void runner_one_line(char *err)
@@ -851,6 +916,10 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                  o->detach ? "detach" : "include-file");
         return -EINVAL;
     }
+    if (o->data_per_given && !o->data_file[0]) {
+        snprintf(err, errlen, "--data-per goes with --data FILE.csv");
+        return -EINVAL;
+    }
     /* The command line wins over the file, for this pair too. */
     if (o->duration_us && o->nhits && cli_duration != cli_hits) {
         if (cli_duration)
@@ -876,6 +945,58 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
     if (!o->duration_us && !o->nhits) {
         o->hits[0] = 1;
         o->nhits = 1;
+    }
+    return 0;
+}
+
+int runner_load_data(const struct runner_opts *o, struct csv *data, char *err,
+                     size_t errlen)
+{
+    const char *path = o->data_file;
+    char why[512];
+    struct stat st;
+    char *text;
+    FILE *f;
+    size_t got;
+    int rc;
+
+    memset(data, 0, sizeof(*data));
+    if (!path[0])
+        return 0;
+    f = fopen(path, "r");
+    if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "cannot read --data %s: %s", path,
+                 !f ? strerror(errno) : "not a file");
+        if (f)
+            fclose(f);
+        return -EINVAL;
+    }
+    if ((uint64_t)st.st_size > RUNNER_MAX_DATA) {
+        snprintf(err, errlen, "--data %s: %lld bytes, more than %u MiB", path,
+                 (long long)st.st_size, RUNNER_MAX_DATA >> 20);
+        fclose(f);
+        return -EINVAL;
+    }
+    text = malloc((size_t)st.st_size + 1);
+    if (!text) {
+        snprintf(err, errlen, "--data %s: out of memory", path);
+        fclose(f);
+        return -EINVAL;
+    }
+    got = fread(text, 1, (size_t)st.st_size, f);
+    if (ferror(f) || got != (size_t)st.st_size) {
+        snprintf(err, errlen, "cannot read --data %s: %s", path,
+                 ferror(f) ? strerror(errno) : "it changed while read");
+        fclose(f);
+        free(text);
+        return -EINVAL;
+    }
+    fclose(f);
+    rc = csv_parse(text, got, data, why, sizeof(why));
+    free(text);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s:%s", path, why);
+        return -EINVAL;
     }
     return 0;
 }

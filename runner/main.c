@@ -12,6 +12,7 @@
 static int run(struct runner_opts *opts)
 {
     struct runner_tests tests = {0};
+    struct csv data = {0};
     char err[1024];
     int rc;
 
@@ -19,13 +20,17 @@ static int run(struct runner_opts *opts)
         return runner_remote(opts);
     if (opts->attach)
         return runner_attach(opts);
-    if (runner_load_tests(opts->test, &tests, err, sizeof(err)) < 0) {
+    if (runner_load_data(opts, &data, err, sizeof(err)) < 0 ||
+        runner_load_tests(opts->test, &tests, err, sizeof(err)) < 0) {
         runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
+        runner_free_tests(&tests);
+        csv_free(&data);
         return RUNNER_USAGE;
     }
-    rc = runner_supervise(opts, &tests);
-    free(tests.tests);
+    rc = runner_supervise(opts, &tests, &data, 0, 1);
+    runner_free_tests(&tests);
+    csv_free(&data);
     return rc;
 }
 

@@ -20,7 +20,13 @@
  * a file whose mtime is not older than it is not trusted (the next run
  * builds again); only a file edited within one clock tick before the build
  * starts is taken for one edited during it.
+ *
+ * Modules are compiled with -Wall; cc's warnings are shown when a module
+ * is built.  The cache is pruned after each build (prune_cache): builds
+ * whose source is gone go, and at most CACHE_KEEP builds of one module
+ * name stay.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +133,7 @@ static void first_error(const char *text, char *out, size_t len)
 #define DEPS_MAGIC  "loads-deps 1\n"      /* first line of a .deps file */
 #define DEPS_MAX    (1 << 20)             /* bytes of cc's dependency output read */
 #define DEPS_TARGET "loads-module"        /* the rule's target, by -MT */
+#define CACHE_KEEP  4                     /* builds kept per module name */
 
 /* How test modules are compiled: cc and its flags, from the environment. */
 struct build {
@@ -384,6 +391,7 @@ static int compile(const struct build *b, const char *src, const char *so,
     struct timespec started;
     int pipefd[2], status, argc = 0;
     size_t got = 0;
+    int cut = 0;
     ssize_t n;
     pid_t pid;
 
@@ -395,6 +403,7 @@ static int compile(const struct build *b, const char *src, const char *so,
     argv[argc++] = "-fPIC";
     argv[argc++] = "-O2";
     argv[argc++] = "-g";
+    argv[argc++] = "-Wall";
     argv[argc++] = incflag;
     for (int i = 0; i < b->ncflags; i++)
         argv[argc++] = b->cflag[i];
@@ -429,10 +438,22 @@ static int compile(const struct build *b, const char *src, const char *so,
         _exit(127);
     }
     close(pipefd[1]);
-    while ((n = read(pipefd[0], out + got, sizeof(out) - 1 - got)) > 0 ||
-           (n < 0 && errno == EINTR))
-        if (n > 0)
+    /* Everything cc says is read (past what is kept), or it would block. */
+    for (;;) {
+        char spill[4096];
+        int full = got == sizeof(out) - 1;
+
+        n = full ? read(pipefd[0], spill, sizeof(spill))
+                 : read(pipefd[0], out + got, sizeof(out) - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (!full)
             got += (size_t)n;
+        else
+            cut = 1;
+    }
     out[got] = '\0';
     close(pipefd[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -457,7 +478,153 @@ static int compile(const struct build *b, const char *src, const char *so,
     /* Without a list the module still loads; the next run builds it again. */
     write_deps(depfile, deps_path, &started);
     unlink(depfile);
+    /* Warnings: shown once, when the module is built (cc's own lines). */
+    if (got) {
+        fprintf(stderr, "loads-runner: %s built with warnings:\n%s%s", src, out,
+                out[got - 1] == '\n' ? "" : "\n");
+        if (cut)
+            fprintf(stderr, "loads-runner: (more warnings were cut)\n");
+    }
     return 0;
+}
+
+/*
+ * The source a build was made from: the first file of its .deps (cc lists
+ * the source first), into out.  Returns 0, or -ENOENT without a list.
+ */
+static int build_source(const char *deps_path, char *out, size_t len)
+{
+    char *text = read_small_file(deps_path, DEPS_MAX), *line, *end;
+    long long size, sec;
+    long nsec;
+    unsigned long long ino;
+    int at = 0, rc = -ENOENT;
+
+    if (text && strncmp(text, DEPS_MAGIC, strlen(DEPS_MAGIC)) == 0) {
+        line = text + strlen(DEPS_MAGIC);
+        end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (sscanf(line, "%lld %lld %ld %llu %n", &size, &sec, &nsec, &ino, &at) == 4 &&
+            at) {
+            snprintf(out, len, "%s", line + at);
+            rc = 0;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+/* One build of the cache, while it is pruned. */
+struct cached {
+    char stem[NAME_MAX + 1];              /* NAME-KEY, without .so */
+    size_t name_len;                      /* of NAME */
+    time_t mtime;                         /* of NAME-KEY.so: when it was built */
+};
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct cached *x = a, *y = b;
+    int names = x->name_len != y->name_len ? (int)x->name_len - (int)y->name_len
+                                           : strncmp(x->stem, y->stem, x->name_len);
+
+    if (names)
+        return names;
+    return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->stem, y->stem);
+}
+
+/*
+ * Removes one build (its .so, .deps and .lock) unless a runner holds its
+ * lock (building it, or checking it before loading it).
+ */
+static void remove_build(const char *dir, const char *stem)
+{
+    char path[PATH_MAX + NAME_MAX + 16];
+    int lock;
+
+    snprintf(path, sizeof(path), "%s/%s.lock", dir, stem);
+    lock = open(path, O_RDWR | O_CLOEXEC);
+    if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) < 0) {
+        close(lock);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/%s.so", dir, stem);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s.deps", dir, stem);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s.lock", dir, stem);
+    unlink(path);
+    if (lock >= 0)
+        close(lock);
+}
+
+/*
+ * Keeps the cache from growing forever; called after each compile, which
+ * is rare, so a scan of the folder costs nothing that matters.  A build
+ * whose source is gone (a deleted checkout, a CI job's temp folder) is
+ * removed; of the builds of one module name (one per source path and set
+ * of flags) the CACHE_KEEP last built stay; leftovers of builds that were
+ * killed (.tmp, .d) go after an hour.  keep is the build just made.
+ */
+static void prune_cache(const char *dir, const char *keep)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct cached *all = NULL;
+    size_t n = 0, cap = 0;
+    time_t now = time(NULL);
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char path[PATH_MAX + NAME_MAX + 16], src[PATH_MAX];
+        size_t len = strlen(e->d_name);
+        const char *dash = strrchr(e->d_name, '-');
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if ((len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0) ||
+            (len > 2 && strcmp(e->d_name + len - 2, ".d") == 0)) {
+            if (now - st.st_mtime > 3600)
+                unlink(path);
+            continue;
+        }
+        if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0 || !dash)
+            continue;
+        if (n == cap) {
+            struct cached *more = realloc(all, (cap = cap ? cap * 2 : 64) * sizeof(*all));
+
+            if (!more)
+                break;
+            all = more;
+        }
+        snprintf(all[n].stem, sizeof(all[n].stem), "%.*s", (int)(len - 3), e->d_name);
+        all[n].name_len = (size_t)(dash - e->d_name);
+        all[n].mtime = st.st_mtime;
+        if (strcmp(all[n].stem, keep) == 0)
+            all[n].mtime = now + 1; /* the newest, whatever the clock says */
+        snprintf(path, sizeof(path), "%s/%s.deps", dir, all[n].stem);
+        if (strcmp(all[n].stem, keep) != 0 && build_source(path, src, sizeof(src)) == 0 &&
+            access(src, F_OK) < 0 && errno == ENOENT) {
+            remove_build(dir, all[n].stem);
+            continue;
+        }
+        n++;
+    }
+    closedir(d);
+    if (all)
+        qsort(all, n, sizeof(*all), newest_first);
+    for (size_t i = 0, kept = 0; i < n; i++) {
+        kept = i && all[i].name_len == all[i - 1].name_len &&
+                       strncmp(all[i].stem, all[i - 1].stem, all[i].name_len) == 0
+                   ? kept + 1
+                   : 1;
+        if (kept > CACHE_KEEP && strcmp(all[i].stem, keep) != 0)
+            remove_build(dir, all[i].stem);
+    }
+    free(all);
 }
 
 /*
@@ -497,7 +664,18 @@ static int cached_build(const char *src, const char *module, char *so, size_t le
     if (lock >= 0)
         while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
             ;
-    rc = build_is_fresh(so, deps_path) ? 0 : compile(&b, real, so, deps_path, err, errlen);
+    if (build_is_fresh(so, deps_path)) {
+        rc = 0;
+    } else {
+        rc = compile(&b, real, so, deps_path, err, errlen);
+        if (rc == 0) {
+            char stem[NAME_MAX + 1];
+
+            snprintf(stem, sizeof(stem), "%.*s", (int)(strlen(so) - strlen(dir) - 4),
+                     so + strlen(dir) + 1);
+            prune_cache(dir, stem);
+        }
+    }
     if (lock >= 0)
         close(lock);
     return rc;
@@ -558,6 +736,8 @@ static void list_names(const char *suite, char *out, size_t len)
     }
 }
 
+static int weigh(struct runner_tests *out, char *err, size_t errlen);
+
 int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
                       size_t errlen)
 {
@@ -599,14 +779,26 @@ int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
         snprintf(err, errlen, "cannot load module %s: %s", buf, dlerror());
         return -EINVAL;
     }
+    memset(out, 0, sizeof(*out));
     for (struct loads__def *d = registered; d; d = d->next)
         if (strcmp(d->suite, suite) == 0) {
-            if (d->kind == LOADS__KIND_SETUP)
+            struct worker_scope *scope = d->kind == LOADS__KIND_SETUP_VU ? &out->setup_vu
+                                         : d->kind == LOADS__KIND_TEARDOWN_VU ? &out->teardown_vu
+                                         : d->kind == LOADS__KIND_SETUP_ONCE ? &out->setup_once
+                                         : d->kind == LOADS__KIND_TEARDOWN_ONCE
+                                             ? &out->teardown_once
+                                             : NULL;
+
+            if (scope) {
+                scope->fn = d->fn;
+                snprintf(scope->name, sizeof(scope->name), "%s.%s", d->suite, d->name);
+            } else if (d->kind == LOADS__KIND_SETUP) {
                 setup = d->fn;
-            else if (d->kind == LOADS__KIND_TEARDOWN)
+            } else if (d->kind == LOADS__KIND_TEARDOWN) {
                 teardown = d->fn;
-            else if (!test || strcmp(d->name, test) == 0)
+            } else if (d->kind == LOADS__KIND_TEST && (!test || strcmp(d->name, test) == 0)) {
                 n++;
+            }
         }
     if (n == 0) {
         int has_suite = 0;
@@ -637,7 +829,76 @@ int runner_load_tests(const char *dotted, struct runner_tests *out, char *err,
         t->fn = d->fn;
         t->setup = setup;
         t->teardown = teardown;
+        t->weight = d->weight > 0 && d->weight <= 1000 ? (uint32_t)d->weight : 0;
     }
     qsort(out->tests, out->ntests, sizeof(*out->tests), by_name);
+    out->per_hit = out->ntests;
+    return weigh(out, err, errlen);
+}
+
+void runner_free_tests(struct runner_tests *tests)
+{
+    free(tests->tests);
+    free(tests->schedule);
+    memset(tests, 0, sizeof(*tests));
+}
+
+int runner_weighted_schedule(const uint32_t *weights, uint32_t n, uint32_t *schedule)
+{
+    int64_t *current = calloc(n ? n : 1, sizeof(*current));
+    uint32_t total = 0;
+
+    if (!current)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        total += weights[i];
+    /* Smooth weighted round robin: each step every test gains its weight,
+     * the one ahead is picked and pays the total back. */
+    for (uint32_t k = 0; k < total; k++) {
+        uint32_t best = 0;
+
+        for (uint32_t i = 0; i < n; i++) {
+            current[i] += weights[i];
+            if (current[i] > current[best])
+                best = i;
+        }
+        current[best] -= total;
+        schedule[k] = best;
+    }
+    free(current);
+    return 0;
+}
+
+/*
+ * When a test of the plan has a weight, the plan picks one test per hit
+ * by weight (see LOADS_TEST_WEIGHT): its schedule.  A single test is run
+ * as it is, whatever its weight.
+ */
+static int weigh(struct runner_tests *out, char *err, size_t errlen)
+{
+    uint32_t *weights, total = 0;
+    int any = 0;
+
+    for (uint32_t i = 0; i < out->ntests; i++)
+        any |= out->tests[i].weight > 0;
+    if (!any || out->ntests < 2)
+        return 0;
+    weights = calloc(out->ntests, sizeof(*weights));
+    if (!weights)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < out->ntests; i++) {
+        weights[i] = out->tests[i].weight ? out->tests[i].weight : 1;
+        total += weights[i];
+    }
+    out->schedule = calloc(total, sizeof(*out->schedule));
+    if (!out->schedule ||
+        runner_weighted_schedule(weights, out->ntests, out->schedule) < 0) {
+        free(weights);
+        snprintf(err, errlen, "out of memory for the weights of %u tests", out->ntests);
+        return -ENOMEM;
+    }
+    out->nschedule = total;
+    out->per_hit = 1;
+    free(weights);
     return 0;
 }

@@ -702,6 +702,38 @@ static int wait_start(struct remote *r, struct cl_msg *info)
     }
 }
 
+/*
+ * --env and --data for the agents: the values into the spec, the CSV file
+ * (checked here first, as a local run checks it) sent with the module.
+ */
+static int spec_env_data(const struct runner_opts *o, struct cl_spec *spec, struct files *fs,
+                         char *err, size_t errlen)
+{
+    struct csv data;
+
+    for (uint32_t i = 0; i < o->nenv; i++) {
+        size_t len = strlen(o->env[i]) + 1;
+
+        if (spec->env_len + len > sizeof(spec->env)) {
+            snprintf(err, errlen, "--env values take more than %zu bytes: too many to send "
+                     "to the agents", sizeof(spec->env));
+            return -1;
+        }
+        memcpy(spec->env + spec->env_len, o->env[i], len);
+        spec->env_len += (uint32_t)len;
+    }
+    if (!o->data_file[0])
+        return 0;
+    if (runner_load_data(o, &data, err, errlen) < 0)
+        return -1;
+    csv_free(&data);
+    if (add_file(fs, o->data_file, o->data_file, err, errlen) < 0)
+        return -1;
+    snprintf(spec->data, sizeof(spec->data), "%s", o->data_file);
+    spec->data_per_vu = o->data_per_vu;
+    return 0;
+}
+
 static int submit(struct remote *r)
 {
     const struct runner_opts *o = r->o;
@@ -729,6 +761,12 @@ static int submit(struct remote *r)
     m.spec.timeout = o->timeout;
     m.spec.grace = o->grace;
     m.spec.max_body = o->max_body;
+    if (spec_env_data(o, &m.spec, &fs, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        files_free(&fs);
+        return RUNNER_USAGE;
+    }
     memcpy(m.files, fs.f, sizeof(m.files));
     m.nfiles = fs.n;
     cl_files_hash(m.files, m.nfiles, m.hash);

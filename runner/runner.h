@@ -8,10 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/csv.h"
 #include "shm/shm.h"
 #include "worker/worker.h"
 
 enum runner_output { RUNNER_TEXT = 0, RUNNER_JSON };
+
+#define RUNNER_MAX_ENV  64                  /* --env values */
+#define RUNNER_MAX_DATA (256u << 20)        /* bytes of a --data file */
 
 /* Exit statuses, documented in --help and README. */
 enum {
@@ -56,7 +60,21 @@ struct runner_opts {
     uint32_t ninclude_files;
     char key[4096];                         /* --key NAME (NAME_secret is read) */
     char broker_key[4096];                  /* --broker-key FILE */
+    char data_file[4096];                   /* --data FILE.csv, "" if none */
+    int data_per_vu;                        /* --data-per vu: a row per VU (else per run) */
+    int data_per_given;                     /* --data-per was given */
+    char *env[RUNNER_MAX_ENV];              /* --env NAME=VALUE, in order (owned) */
+    uint32_t nenv;
 };
+
+/*
+ * Reads and parses --data into data (csv_free it).  Returns 0 (nothing to
+ * do without --data), or -EINVAL with a one-line reason in err: the file
+ * cannot be read, is larger than RUNNER_MAX_DATA, or is not CSV
+ * ("users.csv:3:7: a quote inside an unquoted field ...").
+ */
+int runner_load_data(const struct runner_opts *opts, struct csv *data, char *err,
+                     size_t errlen);
 
 /*
  * Parses argv (and the --config file it names) into opts.  Returns 0 to
@@ -81,8 +99,11 @@ int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n);
 int runner_parse_duration(const char *s, uint64_t *us);
 int runner_parse_url(const char *s, char *err, size_t errlen);
 
-/* Test runs a plan makes: sum(users) * sum(hits) * tests; 0 for durations. */
-uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t ntests);
+/*
+ * Test runs a plan makes: sum(users) * sum(hits) * per_hit (the tests of
+ * a hit: all of them, or 1 for a weighted suite); 0 for durations.
+ */
+uint64_t runner_planned_runs(const struct runner_opts *opts, uint32_t per_hit);
 
 /*
  * Whether to show the dashboard: stdout is a terminal and neither -q,
@@ -95,16 +116,30 @@ int runner_wants_dashboard(const struct runner_opts *opts);
 struct runner_tests {
     struct worker_test *tests;  /* what each VU runs per hit */
     uint32_t ntests;
+    uint32_t per_hit;           /* test runs per hit: ntests, or 1 when weighted */
+    uint32_t *schedule;         /* weighted: the order of picks (worker_plan) */
+    uint32_t nschedule;         /* the sum of the weights; 0: not weighted */
+    struct worker_scope setup_vu, teardown_vu;      /* LOADS_SETUP_VU... */
+    struct worker_scope setup_once, teardown_once;  /* LOADS_SETUP_ONCE... */
 };
+
+/*
+ * The order of picks of weighted tests: n weights (each >= 1) into
+ * schedule, their sum long, each test i appearing weights[i] times, as
+ * evenly spread as a smooth weighted round robin spreads them.  Returns
+ * 0 or -ENOMEM.  Exposed for the unit tests.
+ */
+int runner_weighted_schedule(const uint32_t *weights, uint32_t n, uint32_t *schedule);
 
 /*
  * Resolves a dotted test name to loaded test functions: finds or compiles
  * the module, loads it, and picks the suite and test.  Returns 0 or a
- * negative errno with a one-line reason in err.  tests->tests is owned by
- * the caller (free).
+ * negative errno with a one-line reason in err.  Free what it filled
+ * with runner_free_tests.
  */
 int runner_load_tests(const char *dotted, struct runner_tests *tests, char *err,
                       size_t errlen);
+void runner_free_tests(struct runner_tests *tests);
 
 /*
  * Parses the compiler's dependency output for a build (cc -MD -MT
@@ -119,8 +154,13 @@ int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void
 
 /* ---- supervisor (supervisor.c) ---- */
 
-/* Runs the plan over forked workers; returns the exit status. */
-int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests);
+/*
+ * Runs the plan over forked workers; returns the exit status.  data is
+ * --data, parsed (NULL or empty: none); stripe of stripes is this
+ * machine's share of its rows (0 of 1 for a local run, agent k of N).
+ */
+int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests,
+                     const struct csv *data, uint32_t stripe, uint32_t stripes);
 
 /*
  * Prints the summary of the run in s where opts ask for it (stdout, text

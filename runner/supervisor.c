@@ -111,6 +111,8 @@ struct slot_plan {
 struct supervisor {
     const struct runner_opts *opts;
     const struct runner_tests *tests;
+    const struct csv *data;       /* --data, NULL when none */
+    uint32_t stripe, stripes;     /* this machine's share of its rows */
     struct shm shm;
     struct worker_plan plans[SHM_MAX_WORKERS];
     struct slot_plan slots[SHM_MAX_WORKERS];
@@ -124,6 +126,11 @@ struct supervisor {
     int killed;                   /* workers were killed by a second signal */
     int gave_up;                  /* a crash loop stopped the run */
     int quit_keys;                /* q pressed in the dashboard */
+    int64_t once_started_us;      /* while setUpOnce or tearDownOnce runs: its start */
+    /* The values setUpOnce stored, for every VU (their text in one block). */
+    char *values;
+    const char **value_names, **value_texts;
+    uint32_t nvalues;
 };
 
 /*
@@ -140,6 +147,7 @@ static void request_stop(struct supervisor *sv, enum shm_stop cause, int sig)
 
     if (!h->stop_mono_us) {
         int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                           h->cycle_started_mono_us &&
                            now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
 
         h->stop_mono_us = now;
@@ -472,6 +480,8 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->slot = i;
         p->tests = sv->tests->tests;
         p->ntests = sv->tests->ntests;
+        p->schedule = sv->tests->schedule;
+        p->nschedule = sv->tests->nschedule;
         p->first_user = first;
         p->users = users / n + (i < users % n);
         p->hits = o->hits;
@@ -484,9 +494,21 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->ws_max_message = o->ws_max_message;
         p->insecure = o->insecure;
         p->server_url = o->server_url;
+        p->data = sv->data;
+        p->data_name = o->data_file;
+        p->data_per_vu = o->data_per_vu;
+        p->data_stripe = sv->stripe;
+        p->data_stripes = sv->stripes;
+        p->env = (const char *const *)o->env;
+        p->nenv = o->nenv;
+        p->setup_vu = &sv->tests->setup_vu;
+        p->teardown_vu = &sv->tests->teardown_vu;
+        p->value_names = sv->value_names;
+        p->value_texts = sv->value_texts;
+        p->nvalues = sv->nvalues;
         first += p->users;
 
-        sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * p->ntests;
+        sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * sv->tests->per_hit;
         sp->runs_at_cycle = shm_load(&shm_slot(&sv->shm, i)->c.runs);
         sp->streak = 0;
         if (spawn_worker(sv, i, err, errlen) < 0)
@@ -504,6 +526,15 @@ static int64_t grace_end_us(const struct supervisor *sv)
 {
     const struct shm_header *h = sv->shm.hdr;
     int64_t grace = (int64_t)(sv->opts->grace * 1e6), end = INT64_MAX;
+
+    /* setUpOnce or tearDownOnce: no duration; a stop gives it the grace
+     * period from the later of the stop and its start. */
+    if (sv->once_started_us) {
+        if (!h->stop_mono_us)
+            return INT64_MAX;
+        return (h->stop_mono_us > sv->once_started_us ? h->stop_mono_us
+                                                      : sv->once_started_us) + grace;
+    }
 
     if (h->duration_us)
         end = h->cycle_started_mono_us + (int64_t)h->duration_us + grace;
@@ -654,13 +685,135 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     return status;
 }
 
-int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests)
+/*
+ * Parses what a setUpOnce worker wrote (worker.h): 'S' then its values.
+ * Returns 1 when it passed, 0 when it failed (or died), -ENOMEM.
+ */
+static int read_once(struct supervisor *sv, int fd)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    uint32_t n = 0;
+    char *p, *end;
+
+    if (size < 1)
+        return 0;
+    sv->values = malloc((size_t)size + 1);
+    if (!sv->values)
+        return -ENOMEM;
+    if (pread(fd, sv->values, (size_t)size, 0) != size || sv->values[0] != 'S')
+        return 0;
+    /* Counts the strings, each after its 32-bit length (a length past the end:
+     * not what a worker writes). */
+    end = sv->values + size;
+    for (p = sv->values + 1; p + 4 <= end; n++) {
+        uint32_t len;
+
+        memcpy(&len, p, 4);
+        if (len > (size_t)(end - p) - 4)
+            return 0;
+        p += 4 + len;
+    }
+    sv->value_names = calloc(n / 2 + 1, sizeof(*sv->value_names));
+    sv->value_texts = calloc(n / 2 + 1, sizeof(*sv->value_texts));
+    if (!sv->value_names || !sv->value_texts)
+        return -ENOMEM;
+    /* Names and values in turn; each moves over its length, NUL-terminated. */
+    p = sv->values + 1;
+    for (uint32_t k = 0; k < n; k++) {
+        char *text = p;
+        uint32_t len;
+
+        memcpy(&len, p, 4);
+        memmove(text, p + 4, len);
+        text[len] = '\0';
+        p += 4 + len;
+        if (k % 2 == 0) {
+            sv->value_names[k / 2] = text;
+        } else {
+            sv->value_texts[k / 2] = text;
+            sv->nvalues = k / 2 + 1;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Runs setUpOnce or tearDownOnce alone, in one VU of a worker in slot 0,
+ * before the first cycle or after the last; its requests are hits like
+ * any other.  Returns 1 when it passed (setUpOnce's values are then in
+ * sv for the cycles' plans), 0 when it failed.
+ */
+static int run_once(struct supervisor *sv, const struct worker_scope *scope, int *seen)
+{
+    struct worker_plan *p = &sv->plans[0];
+    char err[256];
+    int fd = memfd_create("loads-once", MFD_CLOEXEC), rc;
+
+    if (fd < 0) {
+        fprintf(stderr, "loads-runner: cannot run %s: %s\n", scope->name, strerror(errno));
+        return 0;
+    }
+    memset(p, 0, sizeof(*p));
+    p->shm = &sv->shm;
+    p->slot = 0;
+    p->tests = sv->tests->tests;
+    p->ntests = sv->tests->ntests;
+    p->users = 1;
+    p->timeout = sv->opts->timeout;
+    p->grace = sv->opts->grace;
+    p->max_body = sv->opts->max_body;
+    p->ws_max_message = sv->opts->ws_max_message;
+    p->insecure = sv->opts->insecure;
+    p->server_url = sv->opts->server_url;
+    p->data = sv->data;
+    p->data_name = sv->opts->data_file;
+    p->data_per_vu = 1;
+    p->data_stripe = sv->stripe;
+    p->data_stripes = sv->stripes;
+    p->env = (const char *const *)sv->opts->env;
+    p->nenv = sv->opts->nenv;
+    p->value_names = sv->value_names;
+    p->value_texts = sv->value_texts;
+    p->nvalues = sv->nvalues;
+    p->once = scope;
+    p->once_fd = fd;
+    /* No replacement if it dies: nothing planned, its deadline long past. */
+    sv->slots[0].planned = 0;
+    sv->slots[0].runs_at_cycle = shm_load(&shm_slot(&sv->shm, 0)->c.runs);
+    sv->slots[0].streak = 0;
+    /* The worker inherits the descriptor by fork (close-on-exec is for cc). */
+    sv->once_started_us = shm_mono_us();
+    if (spawn_worker(sv, 0, err, sizeof(err)) < 0) {
+        sv->once_started_us = 0;
+        close(fd);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return 0;
+    }
+    wait_cycle(sv, seen);
+    sv->once_started_us = 0;
+    if (scope == &sv->tests->setup_once) {
+        rc = read_once(sv, fd);
+    } else {
+        char c = 0;
+
+        rc = pread(fd, &c, 1, 0) == 1 && c == 'S';
+    }
+    close(fd);
+    if (rc < 0) {
+        fprintf(stderr, "loads-runner: out of memory for the values of %s\n", scope->name);
+        rc = 0;
+    }
+    return rc;
+}
+
+int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests,
+                     const struct csv *data, uint32_t stripe, uint32_t stripes)
 {
     static struct supervisor sv;
     uint32_t max_users = 0, nslots;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     char err[512];
-    int seen = 0, status;
+    int seen = 0, status, set_up;
     struct shm_header *h;
 
     for (uint32_t i = 0; i < o->nusers; i++)
@@ -674,6 +827,9 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
 
     sv.opts = o;
     sv.tests = tests;
+    sv.data = data && data->nrows ? data : NULL;
+    sv.stripes = stripes ? stripes : 1;
+    sv.stripe = stripe < sv.stripes ? stripe : 0;
     sv.nslots = nslots;
     sv.worker_log = -1;
     shm_clean_stale();
@@ -684,7 +840,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     h = sv.shm.hdr;
     h->started_us = shm_now_us();
     h->started_mono_us = shm_mono_us();
-    h->planned_runs = runner_planned_runs(o, tests->ntests);
+    h->planned_runs = runner_planned_runs(o, tests->per_hit);
     h->duration_us = o->duration_us;
     h->ncycles = o->nusers;
     memcpy(h->cycle_users, o->users, sizeof(h->cycle_users));
@@ -698,7 +854,8 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before fork, as libcurl asks */
     __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
-    for (uint32_t k = 0; k < o->nusers && !h->stop; k++) {
+    set_up = !tests->setup_once.fn || run_once(&sv, &tests->setup_once, &seen);
+    for (uint32_t k = 0; k < o->nusers && !h->stop && set_up; k++) {
         if (start_cycle(&sv, k, err, sizeof(err)) < 0) {
             close_dashboard(&sv);
             fprintf(stderr, "loads-runner: %s\n", err);
@@ -706,6 +863,9 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
         }
         wait_cycle(&sv, &seen);
     }
+    /* After a stop too (within the grace period): it cleans up. */
+    if (set_up && tests->teardown_once.fn && !sv.killed)
+        run_once(&sv, &tests->teardown_once, &seen);
     h->ended_mono_us = shm_mono_us();
     /* A hits plan whose every run ended despite a late stop ran its plan. */
     if (h->planned_runs && progress_runs(&sv) >= h->planned_runs)
@@ -726,5 +886,8 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     }
     shm_destroy(&sv.shm);
     curl_global_cleanup();
+    free(sv.values);
+    free(sv.value_names);
+    free(sv.value_texts);
     return status;
 }

@@ -17,9 +17,17 @@ void shm_delta_free(struct shm_delta *d)
         free(d->urls[i].latency.idx);
         free(d->urls[i].latency.cnt);
     }
+    for (uint32_t i = 0; i < d->ntrends; i++) {
+        free(d->trends[i].values.idx);
+        free(d->trends[i].values.cnt);
+    }
     free(d->urls);
     free(d->msgs);
     free(d->counters);
+    free(d->checks);
+    free(d->trends);
+    free(d->gauges);
+    free(d->tests);
     free(d->seconds);
     memset(d, 0, sizeof(*d));
 }
@@ -89,6 +97,99 @@ static uint64_t counter_value(const struct shm_stats *st, const char *name)
     return 0;
 }
 
+static const struct shm_stats_check *find_check(const struct shm_stats *st, const char *n)
+{
+    for (uint32_t i = 0; i < st->nchecks; i++)
+        if (strcmp(st->checks[i].name, n) == 0)
+            return &st->checks[i];
+    return NULL;
+}
+
+static const struct shm_stats_trend *find_trend(const struct shm_stats *st, const char *n)
+{
+    for (uint32_t i = 0; i < st->ntrends; i++)
+        if (strcmp(st->trends[i].name, n) == 0)
+            return &st->trends[i];
+    return NULL;
+}
+
+static const struct shm_stats_gauge *find_gauge(const struct shm_stats *st, const char *n)
+{
+    for (uint32_t i = 0; i < st->ngauges; i++)
+        if (strcmp(st->gauges[i].name, n) == 0)
+            return &st->gauges[i];
+    return NULL;
+}
+
+static const struct shm_stats_test *find_test(const struct shm_stats *st, const char *n)
+{
+    for (uint32_t i = 0; i < st->ntests; i++)
+        if (strcmp(st->tests[i].name, n) == 0)
+            return &st->tests[i];
+    return NULL;
+}
+
+/* The checks, trends, gauges and tests of cur that changed since prev. */
+static int diff_metrics(struct shm_delta *d, const struct shm_stats *prev,
+                        const struct shm_stats *cur)
+{
+    d->checks = calloc(cur->nchecks + 1, sizeof(*d->checks));
+    d->trends = calloc(cur->ntrends + 1, sizeof(*d->trends));
+    d->gauges = calloc(cur->ngauges + 1, sizeof(*d->gauges));
+    d->tests = calloc(cur->ntests + 1, sizeof(*d->tests));
+    if (!d->checks || !d->trends || !d->gauges || !d->tests)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < cur->nchecks; i++) {
+        const struct shm_stats_check *c = &cur->checks[i], *q = find_check(prev, c->name);
+        struct shm_delta_check *dc = &d->checks[d->nchecks];
+
+        if (q && q->passes == c->passes && q->fails == c->fails)
+            continue;
+        memcpy(dc->name, c->name, sizeof(dc->name));
+        dc->passes = c->passes - (q ? q->passes : 0);
+        dc->fails = c->fails - (q ? q->fails : 0);
+        d->nchecks++;
+    }
+    for (uint32_t i = 0; i < cur->ntrends; i++) {
+        const struct shm_stats_trend *t = &cur->trends[i], *q = find_trend(prev, t->name);
+        struct shm_delta_trend *dt = &d->trends[d->ntrends];
+
+        if (q && q->values.count == t->values.count)
+            continue;
+        memcpy(dt->name, t->name, sizeof(dt->name));
+        d->ntrends++;
+        if (hist_diff(&dt->values, q ? &q->values : NULL, &t->values) < 0)
+            return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < cur->ngauges; i++) {
+        const struct shm_stats_gauge *g = &cur->gauges[i], *q = find_gauge(prev, g->name);
+        struct shm_delta_gauge *dg = &d->gauges[d->ngauges];
+
+        if (q && q->at_us == g->at_us)
+            continue;
+        memcpy(dg->name, g->name, sizeof(dg->name));
+        dg->value = g->value;
+        dg->at_us = g->at_us;
+        d->ngauges++;
+    }
+    for (uint32_t i = 0; i < cur->ntests; i++) {
+        const struct shm_stats_test *t = &cur->tests[i], *q = find_test(prev, t->name);
+        struct shm_delta_test *dt = &d->tests[d->ntests];
+
+        if (q && q->runs == t->runs)
+            continue;
+        memcpy(dt->name, t->name, sizeof(dt->name));
+        dt->runs = t->runs - (q ? q->runs : 0);
+        dt->successes = t->successes - (q ? q->successes : 0);
+        dt->failures = t->failures - (q ? q->failures : 0);
+        dt->errors = t->errors - (q ? q->errors : 0);
+        dt->interrupted = t->interrupted - (q ? q->interrupted : 0);
+        d->ntests++;
+    }
+    d->tests_other = cur->tests_other - prev->tests_other;
+    return 0;
+}
+
 int shm_delta_diff(struct shm_delta *d, const struct shm_stats *prev,
                    const struct shm_stats *cur)
 {
@@ -146,11 +247,76 @@ int shm_delta_diff(struct shm_delta *d, const struct shm_stats *prev,
         dc->n = (int64_t)(cur->counters[i].value - was);
         d->ncounters++;
     }
+    if (diff_metrics(d, prev, cur) < 0)
+        goto out_nomem;
     return 0;
 
 out_nomem:
     shm_delta_free(d);
     return -ENOMEM;
+}
+
+/* The checks, trends, gauges and tests of slot, for shm_delta_snapshot. */
+static int snapshot_metrics(struct shm_delta *d, const struct shm_slot *slot)
+{
+    uint32_t nchecks = __atomic_load_n(&slot->nchecks, __ATOMIC_ACQUIRE);
+    uint32_t ntrends = __atomic_load_n(&slot->ntrends, __ATOMIC_ACQUIRE);
+    uint32_t ngauges = __atomic_load_n(&slot->ngauges, __ATOMIC_ACQUIRE);
+    uint32_t ntests = __atomic_load_n(&slot->ntests, __ATOMIC_ACQUIRE);
+
+    nchecks = nchecks < SHM_CHECKS ? nchecks : SHM_CHECKS;
+    ntrends = ntrends < SHM_TRENDS ? ntrends : SHM_TRENDS;
+    ngauges = ngauges < SHM_GAUGES ? ngauges : SHM_GAUGES;
+    ntests = ntests < SHM_TESTS ? ntests : SHM_TESTS;
+    d->checks = calloc(nchecks + 1, sizeof(*d->checks));
+    d->trends = calloc(ntrends + 1, sizeof(*d->trends));
+    d->gauges = calloc(ngauges + 1, sizeof(*d->gauges));
+    d->tests = calloc(ntests + 1, sizeof(*d->tests));
+    if (!d->checks || !d->trends || !d->gauges || !d->tests)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < nchecks; i++) {
+        struct shm_delta_check *dc = &d->checks[d->nchecks++];
+
+        memcpy(dc->name, slot->checks[i].name, sizeof(dc->name));
+        dc->name[sizeof(dc->name) - 1] = '\0';
+        dc->passes = shm_load(&slot->checks[i].passes);
+        dc->fails = shm_load(&slot->checks[i].fails);
+    }
+    for (uint32_t i = 0; i < ntrends; i++) {
+        struct shm_delta_trend *dt = &d->trends[d->ntrends++];
+
+        memcpy(dt->name, slot->trends[i].name, sizeof(dt->name));
+        dt->name[sizeof(dt->name) - 1] = '\0';
+        if (hist_diff(&dt->values, NULL, &slot->trends[i].values) < 0)
+            return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < ngauges; i++) {
+        const struct shm_gauge *g = &slot->gauges[i];
+        uint64_t at = __atomic_load_n(&g->at_us, __ATOMIC_ACQUIRE);
+        struct shm_delta_gauge *dg;
+
+        if (!at)
+            continue;
+        dg = &d->gauges[d->ngauges++];
+        memcpy(dg->name, g->name, sizeof(dg->name));
+        dg->name[sizeof(dg->name) - 1] = '\0';
+        dg->value = shm_gauge_value(g);
+        dg->at_us = at;
+    }
+    for (uint32_t i = 0; i < ntests; i++) {
+        const struct shm_test *t = &slot->tests[i];
+        struct shm_delta_test *dt = &d->tests[d->ntests++];
+
+        memcpy(dt->name, t->name, sizeof(dt->name));
+        dt->name[sizeof(dt->name) - 1] = '\0';
+        dt->runs = shm_load(&t->runs);
+        dt->successes = shm_load(&t->successes);
+        dt->failures = shm_load(&t->failures);
+        dt->errors = shm_load(&t->errors);
+        dt->interrupted = shm_load(&t->interrupted);
+    }
+    d->tests_other = shm_load(&slot->tests_other);
+    return 0;
 }
 
 int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
@@ -212,6 +378,8 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
     for (uint32_t i = 0; i < SHM_SERIES; i++)
         if (shm_load(&slot->series[i].second))
             d->seconds[d->nseconds++] = slot->series[i];
+    if (snapshot_metrics(d, slot) < 0)
+        goto out_nomem;
     return 0;
 
 out_nomem:
@@ -258,6 +426,34 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
         shm_store(&e->p99_us, s->p99_us);
         __atomic_store_n(&e->second, s->second, __ATOMIC_RELEASE);
     }
+    /* Past a table: dropped, as a worker would drop it (tests: counted apart). */
+    for (uint32_t i = 0; i < d->nchecks; i++)
+        (void)shm_check_add(slot, d->checks[i].name, d->checks[i].passes, d->checks[i].fails);
+    for (uint32_t i = 0; i < d->ntrends; i++) {
+        struct shm_trend *tr = shm_trend_get(slot, d->trends[i].name);
+
+        if (tr)
+            shm_sparse_add(&tr->values, &d->trends[i].values);
+    }
+    for (uint32_t i = 0; i < d->ngauges; i++)
+        if (d->gauges[i].at_us)
+            (void)shm_gauge_set(slot, d->gauges[i].name, d->gauges[i].value,
+                                d->gauges[i].at_us - 1);
+    for (uint32_t i = 0; i < d->ntests; i++) {
+        const struct shm_delta_test *dt = &d->tests[i];
+        struct shm_test *t = shm_test_get(slot, dt->name);
+
+        if (!t) {
+            shm_add(&slot->tests_other, dt->runs);
+            continue;
+        }
+        shm_add(&t->runs, dt->runs);
+        shm_add(&t->successes, dt->successes);
+        shm_add(&t->failures, dt->failures);
+        shm_add(&t->errors, dt->errors);
+        shm_add(&t->interrupted, dt->interrupted);
+    }
+    shm_add(&slot->tests_other, d->tests_other);
     shm_add(&slot->msgs_other, d->msgs_other);
     shm_add(&slot->ring.dropped, d->events_dropped);
     __atomic_store_n(&slot->crashes, slot->crashes + d->crashes, __ATOMIC_RELAXED);

@@ -35,6 +35,27 @@ struct shm_delta_counter {
     int64_t n;                 /* added since the last delta (may be negative) */
 };
 
+struct shm_delta_check {
+    char name[SHM_COUNTER_LEN];
+    uint64_t passes, fails;    /* added since the last delta */
+};
+
+struct shm_delta_trend {
+    char name[SHM_COUNTER_LEN];
+    struct hist_sparse values; /* added since the last delta */
+};
+
+struct shm_delta_gauge {
+    char name[SHM_COUNTER_LEN];
+    double value;              /* its last value... */
+    uint64_t at_us;            /* ...set then: us since the run's start, + 1 */
+};
+
+struct shm_delta_test {
+    char name[SHM_NAME_LEN];
+    uint64_t runs, successes, failures, errors, interrupted; /* added */
+};
+
 struct shm_delta {
     struct shm_counters c;     /* differences; users_active is the value now */
     struct hist_sparse latency;/* count, sum and buckets added; min/max so far */
@@ -44,6 +65,15 @@ struct shm_delta {
     uint32_t nmsgs;
     struct shm_delta_counter *counters;
     uint32_t ncounters;
+    struct shm_delta_check *checks;
+    uint32_t nchecks;
+    struct shm_delta_trend *trends;
+    uint32_t ntrends;
+    struct shm_delta_gauge *gauges;  /* the gauges set since the last delta */
+    uint32_t ngauges;
+    struct shm_delta_test *tests;
+    uint32_t ntests;
+    uint64_t tests_other;      /* runs of tests past the tables, added */
     struct shm_second *seconds;/* per-second rows completed since the last delta */
     uint32_t nseconds;
     uint64_t msgs_other;       /* messages past the tables, added */
@@ -74,7 +104,8 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot);
 /*
  * Adds d into slot, whose single writer the caller is: counters, the
  * histograms bucket by bucket, URL rows (a URL past the table goes to
- * "other"), messages, custom counters, per-second rows.  The slot's
+ * "other"), messages, custom counters, checks, trends, gauges (a later
+ * value wins), per-test outcomes, per-second rows.  The slot's
  * recent histogram is not touched (the caller pushes the latency of the
  * delta through shm_recent_push when it wants one).
  */

@@ -269,6 +269,106 @@ int shm_counter_add(struct shm_slot *slot, const char *name, int64_t n)
     return 0;
 }
 
+int shm_check_add(struct shm_slot *slot, const char *name, uint64_t passes, uint64_t fails)
+{
+    uint64_t hash = shm_hash(name, NULL);
+    uint32_t len = slot->nchecks;
+    struct shm_check *c;
+
+    for (uint32_t i = 0; i < len; i++) {
+        c = &slot->checks[i];
+        if (c->hash == hash && strncmp(c->name, name, SHM_COUNTER_LEN - 1) == 0)
+            goto add;
+    }
+    if (len == SHM_CHECKS)
+        return -ENOSPC;
+    c = &slot->checks[len];
+    copy_text(c->name, sizeof(c->name), name);
+    c->hash = hash;
+    __atomic_store_n(&slot->nchecks, len + 1, __ATOMIC_RELEASE);
+add:
+    if (passes)
+        shm_add(&c->passes, passes);
+    if (fails)
+        shm_add(&c->fails, fails);
+    return 0;
+}
+
+struct shm_trend *shm_trend_get(struct shm_slot *slot, const char *name)
+{
+    uint64_t hash = shm_hash(name, NULL);
+    uint32_t len = slot->ntrends;
+    struct shm_trend *tr;
+
+    for (uint32_t i = 0; i < len; i++) {
+        tr = &slot->trends[i];
+        if (tr->hash == hash && strncmp(tr->name, name, SHM_COUNTER_LEN - 1) == 0)
+            return tr;
+    }
+    if (len == SHM_TRENDS)
+        return NULL;
+    tr = &slot->trends[len];
+    copy_text(tr->name, sizeof(tr->name), name);
+    tr->hash = hash;
+    __atomic_store_n(&slot->ntrends, len + 1, __ATOMIC_RELEASE);
+    return tr;
+}
+
+double shm_gauge_value(const struct shm_gauge *g)
+{
+    uint64_t bits = shm_load(&g->value);
+    double v;
+
+    memcpy(&v, &bits, sizeof(v));
+    return v;
+}
+
+int shm_gauge_set(struct shm_slot *slot, const char *name, double value, uint64_t at_us)
+{
+    uint64_t hash = shm_hash(name, NULL), bits;
+    uint32_t len = slot->ngauges;
+    struct shm_gauge *g = NULL;
+
+    for (uint32_t i = 0; i < len && !g; i++)
+        if (slot->gauges[i].hash == hash &&
+            strncmp(slot->gauges[i].name, name, SHM_COUNTER_LEN - 1) == 0)
+            g = &slot->gauges[i];
+    if (!g) {
+        if (len == SHM_GAUGES)
+            return -ENOSPC;
+        g = &slot->gauges[len];
+        copy_text(g->name, sizeof(g->name), name);
+        g->hash = hash;
+        __atomic_store_n(&slot->ngauges, len + 1, __ATOMIC_RELEASE);
+    }
+    if (shm_load(&g->at_us) > at_us + 1)
+        return 0;
+    memcpy(&bits, &value, sizeof(bits));
+    shm_store(&g->value, bits);
+    __atomic_store_n(&g->at_us, at_us + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+struct shm_test *shm_test_get(struct shm_slot *slot, const char *name)
+{
+    uint64_t hash = shm_hash(name, NULL);
+    uint32_t len = slot->ntests;
+    struct shm_test *t;
+
+    for (uint32_t i = 0; i < len; i++) {
+        t = &slot->tests[i];
+        if (t->hash == hash && strncmp(t->name, name, SHM_NAME_LEN - 1) == 0)
+            return t;
+    }
+    if (len == SHM_TESTS)
+        return NULL;
+    t = &slot->tests[len];
+    copy_text(t->name, sizeof(t->name), name);
+    t->hash = hash;
+    __atomic_store_n(&slot->ntests, len + 1, __ATOMIC_RELEASE);
+    return t;
+}
+
 /*
  * Single-producer ring: the event is written, then published by a release
  * store of head.  When the reader is a whole ring behind, the event is

@@ -8,7 +8,8 @@
  * entries (URLs, messages, counter names) are written first and published
  * by a release store of the table's length; readers acquire the length.
  *
- * Single writer: the header is the supervisor's.  Slot i (0 <= i < nslots)
+ * Single writer: the header is the supervisor's (but for data_next, which
+ * workers take numbers from with an atomic add).  Slot i (0 <= i < nslots)
  * is written by its worker only, and by the supervisor only once that
  * worker is dead and reaped (to count its runs in progress as Errors).
  * One more slot follows the workers', index nslots, written by the
@@ -26,7 +27,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      3
+#define SHM_VERSION      4
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -34,11 +35,16 @@
 #define SHM_URLS         32                    /* distinct URLs per worker... */
 #define SHM_URL_OTHER    SHM_URLS              /* ...then this "other" row */
 #define SHM_URL_LEN      200
-#define SHM_MSGS         32                    /* distinct messages per worker */
+#define SHM_MSGS         64                    /* distinct messages per worker */
 #define SHM_MSG_LEN      256
 #define SHM_NAME_LEN     96
-#define SHM_COUNTERS     32                    /* custom counters per worker */
-#define SHM_COUNTER_LEN  64
+#define SHM_COUNTERS     64                    /* custom counters per worker */
+#define SHM_COUNTER_LEN  64                    /* names of counters, checks, trends, gauges */
+#define SHM_CHECKS       64                    /* distinct checks per worker */
+#define SHM_TRENDS       16                    /* trends per worker */
+#define SHM_GAUGES       32                    /* gauges per worker */
+#define SHM_TESTS        64                    /* tests counted apart per worker */
+#define SHM_TREND_SCALE  1000                  /* trend values are kept in thousandths */
 #define SHM_RING         256                   /* events per worker ring */
 #define SHM_SERIES       3600                  /* per-second samples kept */
 #define SHM_RECENT       5                     /* seconds of the recent histogram */
@@ -135,6 +141,41 @@ struct shm_counter {
     uint64_t value;             /* current value */
 };
 
+/* A check (loads_check): how often its condition held, and how often not. */
+struct shm_check {
+    char name[SHM_COUNTER_LEN]; /* NUL-terminated */
+    uint64_t hash;              /* of name, for the writer's lookups */
+    uint64_t passes;            /* conditions true */
+    uint64_t fails;             /* conditions false */
+};
+
+/* A trend (loads_trend): the values a test recorded, as a histogram. */
+struct shm_trend {
+    char name[SHM_COUNTER_LEN]; /* NUL-terminated */
+    uint64_t hash;              /* of name */
+    struct hist values;         /* values x SHM_TREND_SCALE (0.001 .. 3.6e6) */
+};
+
+/* A gauge (loads_gauge): its last value and when it was set. */
+struct shm_gauge {
+    char name[SHM_COUNTER_LEN]; /* NUL-terminated */
+    uint64_t hash;              /* of name */
+    uint64_t value;             /* the last value: a double's bits (IEEE 754) */
+    uint64_t at_us;             /* when it was set, us since the run's start, + 1;
+                                   written after value (release) */
+};
+
+/* The outcomes of one test (Suite.name, or Suite.setUpVU...) of the plan. */
+struct shm_test {
+    char name[SHM_NAME_LEN];    /* NUL-terminated */
+    uint64_t hash;              /* of name */
+    uint64_t runs;              /* runs ended: the four below added */
+    uint64_t successes;
+    uint64_t failures;
+    uint64_t errors;
+    uint64_t interrupted;
+};
+
 /* One second of one worker, for charts. */
 struct shm_second {
     uint64_t second;          /* seconds since the run started, + 1 (0: unused) */
@@ -154,12 +195,21 @@ struct shm_slot {
     uint32_t nurls;           /* rows of urls[] in use (release/acquire) */
     uint32_t nmsgs;           /* rows of msgs[] in use (release/acquire) */
     uint32_t ncounters;       /* rows of counters[] in use (release/acquire) */
+    uint32_t nchecks;         /* rows of checks[] in use (release/acquire) */
+    uint32_t ntrends;         /* rows of trends[] in use (release/acquire) */
+    uint32_t ngauges;         /* rows of gauges[] in use (release/acquire) */
+    uint32_t ntests;          /* rows of tests[] in use (release/acquire) */
     uint64_t msgs_other;      /* messages past the table's capacity */
+    uint64_t tests_other;     /* runs of tests past tests[] (counted in c only) */
     struct shm_counters c;    /* totals */
     struct hist latency;      /* every response time, us */
     struct shm_url urls[SHM_URLS + 1];
     struct shm_msg msgs[SHM_MSGS];
     struct shm_counter counters[SHM_COUNTERS];
+    struct shm_check checks[SHM_CHECKS];
+    struct shm_trend trends[SHM_TRENDS];
+    struct shm_gauge gauges[SHM_GAUGES];
+    struct shm_test tests[SHM_TESTS];
     struct shm_second series[SHM_SERIES]; /* indexed by second % SHM_SERIES */
     uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
     struct hist recent;       /* response times of the last SHM_RECENT seconds */
@@ -208,6 +258,12 @@ struct shm_header {
     int64_t cycle_started_mono_us;        /* CLOCK_MONOTONIC at cycle start */
     char test[SHM_NAME_LEN * 2];          /* the dotted test name */
     char server_url[SHM_URL_LEN];         /* --server-url */
+    /*
+     * The one word of the header that workers write, each with an atomic
+     * fetch-and-add (record_data_row): how many rows of --data have been
+     * taken, so that no two runs (or VUs) of any worker take the same row.
+     */
+    uint64_t data_next;
 };
 
 struct shm {
@@ -277,6 +333,27 @@ void shm_msg_add(struct shm_slot *slot, enum shm_outcome kind, const char *test,
 
 /* Adds n to the custom counter name.  Returns -ENOSPC when the table is full. */
 int shm_counter_add(struct shm_slot *slot, const char *name, int64_t n);
+
+/*
+ * Adds passes and fails to the check name, added if new.  Returns 0, or
+ * -ENOSPC when the table is full.
+ */
+int shm_check_add(struct shm_slot *slot, const char *name, uint64_t passes, uint64_t fails);
+
+/* The trend name, added if new; NULL when the table is full. */
+struct shm_trend *shm_trend_get(struct shm_slot *slot, const char *name);
+
+/*
+ * Sets the gauge name to value at at_us (us since the run's start) unless
+ * it holds a later value already.  Returns 0, or -ENOSPC when full.
+ */
+int shm_gauge_set(struct shm_slot *slot, const char *name, double value, uint64_t at_us);
+
+/* The row of test name, added if new; NULL when the table is full. */
+struct shm_test *shm_test_get(struct shm_slot *slot, const char *name);
+
+/* A gauge's value (its bits are kept as a uint64_t). */
+double shm_gauge_value(const struct shm_gauge *g);
 
 /* Pushes an event; counts a drop when the ring is full. */
 void shm_ring_push(struct shm_slot *slot, enum shm_outcome kind, const char *test,

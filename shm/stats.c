@@ -71,6 +71,100 @@ static void merge_counter(struct shm_stats *st, const struct shm_counter *c)
     st->counters[i].value += shm_load(&c->value);
 }
 
+/*
+ * The index of the row called name among n rows of stride bytes whose
+ * first member is their name (len bytes); n when there is none.
+ */
+static uint32_t find_row(const void *rows, uint32_t n, size_t stride, const char *name,
+                         size_t len)
+{
+    uint32_t i = 0;
+
+    while (i < n && strncmp((const char *)rows + i * stride, name, len) != 0)
+        i++;
+    return i;
+}
+
+#define FIND_ROW(rows, n, key, len) find_row((rows), (n), sizeof(*(rows)), (key), (len))
+
+static void merge_check(struct shm_stats *st, const struct shm_check *c)
+{
+    uint32_t i = FIND_ROW(st->checks, st->nchecks, c->name, SHM_COUNTER_LEN);
+
+    if (i == st->nchecks) {
+        if (i == SHM_CHECKS)
+            return;
+        memcpy(st->checks[i].name, c->name, SHM_COUNTER_LEN);
+        st->checks[i].name[SHM_COUNTER_LEN - 1] = '\0';
+        st->nchecks++;
+    }
+    st->checks[i].passes += shm_load(&c->passes);
+    st->checks[i].fails += shm_load(&c->fails);
+}
+
+static void merge_trend(struct shm_stats *st, const struct shm_trend *tr)
+{
+    uint32_t i = FIND_ROW(st->trends, st->ntrends, tr->name, SHM_COUNTER_LEN);
+
+    if (i == st->ntrends) {
+        if (i == SHM_TRENDS)
+            return;
+        memcpy(st->trends[i].name, tr->name, SHM_COUNTER_LEN);
+        st->trends[i].name[SHM_COUNTER_LEN - 1] = '\0';
+        st->ntrends++;
+    }
+    hist_merge(&st->trends[i].values, &tr->values);
+}
+
+/* The latest value of a gauge wins, whichever worker set it. */
+static void merge_gauge(struct shm_stats *st, const struct shm_gauge *g)
+{
+    uint32_t i = FIND_ROW(st->gauges, st->ngauges, g->name, SHM_COUNTER_LEN);
+    uint64_t at = __atomic_load_n(&g->at_us, __ATOMIC_ACQUIRE);
+
+    if (!at)
+        return;
+    if (i == st->ngauges) {
+        if (i == SHM_GAUGES)
+            return;
+        memcpy(st->gauges[i].name, g->name, SHM_COUNTER_LEN);
+        st->gauges[i].name[SHM_COUNTER_LEN - 1] = '\0';
+        st->ngauges++;
+    }
+    if (at >= st->gauges[i].at_us) {
+        st->gauges[i].at_us = at;
+        st->gauges[i].value = shm_gauge_value(g);
+    }
+}
+
+static void merge_test(struct shm_stats *st, const struct shm_test *t)
+{
+    uint32_t i = FIND_ROW(st->tests, st->ntests, t->name, SHM_NAME_LEN);
+    struct shm_stats_test *m;
+
+    if (i == st->ntests) {
+        if (i == SHM_TESTS) {
+            st->tests_other += shm_load(&t->runs);
+            return;
+        }
+        memcpy(st->tests[i].name, t->name, SHM_NAME_LEN);
+        st->tests[i].name[SHM_NAME_LEN - 1] = '\0';
+        st->ntests++;
+    }
+    m = &st->tests[i];
+    m->runs += shm_load(&t->runs);
+    m->successes += shm_load(&t->successes);
+    m->failures += shm_load(&t->failures);
+    m->errors += shm_load(&t->errors);
+    m->interrupted += shm_load(&t->interrupted);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct shm_stats_test *)a)->name,
+                  ((const struct shm_stats_test *)b)->name);
+}
+
 static int by_hits(const void *a, const void *b)
 {
     const struct shm_stats_url *x = a, *y = b;
@@ -94,7 +188,8 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
     memset(st, 0, sizeof(*st));
     st->urls = calloc((size_t)n * (SHM_URLS + 1), sizeof(*st->urls));
     st->msgs = calloc((size_t)n * SHM_MSGS, sizeof(*st->msgs));
-    if (!st->urls || !st->msgs) {
+    st->trends = calloc(SHM_TRENDS, sizeof(*st->trends));
+    if (!st->urls || !st->msgs || !st->trends) {
         shm_stats_free(st);
         return -ENOMEM;
     }
@@ -103,6 +198,10 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
         uint32_t nurls = __atomic_load_n(&slot->nurls, __ATOMIC_ACQUIRE);
         uint32_t nmsgs = __atomic_load_n(&slot->nmsgs, __ATOMIC_ACQUIRE);
         uint32_t ncnt = __atomic_load_n(&slot->ncounters, __ATOMIC_ACQUIRE);
+        uint32_t nchecks = __atomic_load_n(&slot->nchecks, __ATOMIC_ACQUIRE);
+        uint32_t ntrends = __atomic_load_n(&slot->ntrends, __ATOMIC_ACQUIRE);
+        uint32_t ngauges = __atomic_load_n(&slot->ngauges, __ATOMIC_ACQUIRE);
+        uint32_t ntests = __atomic_load_n(&slot->ntests, __ATOMIC_ACQUIRE);
 
         add_counters(&st->c, &slot->c);
         hist_merge(&st->latency, &slot->latency);
@@ -115,12 +214,22 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
             merge_msg(st, &slot->msgs[i]);
         for (uint32_t i = 0; i < ncnt && i < SHM_COUNTERS; i++)
             merge_counter(st, &slot->counters[i]);
+        for (uint32_t i = 0; i < nchecks && i < SHM_CHECKS; i++)
+            merge_check(st, &slot->checks[i]);
+        for (uint32_t i = 0; i < ntrends && i < SHM_TRENDS; i++)
+            merge_trend(st, &slot->trends[i]);
+        for (uint32_t i = 0; i < ngauges && i < SHM_GAUGES; i++)
+            merge_gauge(st, &slot->gauges[i]);
+        for (uint32_t i = 0; i < ntests && i < SHM_TESTS; i++)
+            merge_test(st, &slot->tests[i]);
+        st->tests_other += shm_load(&slot->tests_other);
         st->msgs_other += shm_load(&slot->msgs_other);
         st->events_dropped += shm_load(&slot->ring.dropped);
         st->crashes += __atomic_load_n(&slot->crashes, __ATOMIC_RELAXED);
     }
     qsort(st->urls, st->nurls, sizeof(*st->urls), by_hits);
     qsort(st->msgs, st->nmsgs, sizeof(*st->msgs), by_count);
+    qsort(st->tests, st->ntests, sizeof(*st->tests), by_name);
     end = __atomic_load_n(&h->ended_mono_us, __ATOMIC_RELAXED);
     if (!end)
         end = shm_mono_us();
@@ -132,6 +241,8 @@ void shm_stats_free(struct shm_stats *st)
 {
     free(st->urls);
     free(st->msgs);
+    free(st->trends);
     st->urls = NULL;
     st->msgs = NULL;
+    st->trends = NULL;
 }

@@ -25,6 +25,27 @@ struct shm_stats_counter {
     uint64_t value;
 };
 
+struct shm_stats_check {
+    char name[SHM_COUNTER_LEN];
+    uint64_t passes, fails;    /* summed over workers */
+};
+
+struct shm_stats_trend {
+    char name[SHM_COUNTER_LEN];
+    struct hist values;        /* merged; values x SHM_TREND_SCALE */
+};
+
+struct shm_stats_gauge {
+    char name[SHM_COUNTER_LEN];
+    double value;              /* the latest value of any worker */
+    uint64_t at_us;            /* when it was set, us since the run's start, + 1 */
+};
+
+struct shm_stats_test {
+    char name[SHM_NAME_LEN];
+    uint64_t runs, successes, failures, errors, interrupted; /* summed over workers */
+};
+
 struct shm_stats {
     struct shm_counters c;     /* summed over workers */
     struct hist latency;       /* merged */
@@ -35,6 +56,15 @@ struct shm_stats {
     uint64_t msgs_other;       /* messages past the tables' capacity */
     struct shm_stats_counter counters[SHM_COUNTERS];
     uint32_t ncounters;
+    struct shm_stats_check checks[SHM_CHECKS];   /* in the order first seen */
+    uint32_t nchecks;
+    struct shm_stats_trend *trends;              /* SHM_TRENDS of them, allocated */
+    uint32_t ntrends;
+    struct shm_stats_gauge gauges[SHM_GAUGES];
+    uint32_t ngauges;
+    struct shm_stats_test tests[SHM_TESTS];      /* sorted by name */
+    uint32_t ntests;
+    uint64_t tests_other;      /* runs of tests past the tables: in the totals only */
     uint64_t events_dropped;   /* lost to full event rings */
     uint32_t crashes;          /* workers that crashed */
     double elapsed;            /* seconds since the start (to the end when done) */

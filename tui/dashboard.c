@@ -34,7 +34,7 @@
 #define CHART_NOTE     16      /* columns right of a chart */
 #define LINE_MAX_BYTES 4096
 
-enum panel { PANEL_URLS, PANEL_MSGS, PANEL_WORKERS, NPANELS };
+enum panel { PANEL_URLS, PANEL_METRICS, PANEL_MSGS, PANEL_WORKERS, NPANELS };
 
 enum sort { SORT_HITS, SORT_P99 };
 
@@ -690,6 +690,65 @@ static void draw_urls(struct tui_dash *d, int y, int rows)
     free(order);
 }
 
+/* Rows of the metrics panel: counters, checks, trends, gauges. */
+static int metric_rows(const struct dash_frame *f)
+{
+    return (int)(f->st.ncounters + f->st.nchecks + f->st.ntrends + f->st.ngauges);
+}
+
+/* One metric row: its kind, its name and its figures. */
+static void draw_metric(const struct tui_dash *d, int y, int keyw, int i)
+{
+    const struct shm_stats *st = &d->fr.st;
+    const char *kind, *name;
+    char figures[128];
+
+    if (i < (int)st->nchecks) {
+        const struct shm_stats_check *c = &st->checks[i];
+        uint64_t all = c->passes + c->fails;
+
+        kind = "check";
+        name = c->name;
+        snprintf(figures, sizeof(figures), "%9llu pass %7llu fail %6.2f%%",
+                 (unsigned long long)c->passes, (unsigned long long)c->fails,
+                 all ? 100.0 * (double)c->passes / (double)all : 0.0);
+    } else if ((i -= (int)st->nchecks) < (int)st->ntrends) {
+        const struct hist *h = &st->trends[i].values;
+
+        kind = "trend";
+        name = st->trends[i].name;
+        snprintf(figures, sizeof(figures), "%9llu   p50 %8.4g  p99 %8.4g",
+                 (unsigned long long)h->count,
+                 (double)hist_percentile(h, 50) / SHM_TREND_SCALE,
+                 (double)hist_percentile(h, 99) / SHM_TREND_SCALE);
+    } else if ((i -= (int)st->ntrends) < (int)st->ncounters) {
+        kind = "counter";
+        name = st->counters[i].name;
+        snprintf(figures, sizeof(figures), "%9llu", (unsigned long long)st->counters[i].value);
+    } else {
+        i -= (int)st->ncounters;
+        kind = "gauge";
+        name = st->gauges[i].name;
+        snprintf(figures, sizeof(figures), "%9.6g", st->gauges[i].value);
+    }
+    put(d, y, 0, 8, A_DIM, "%s", kind);
+    put(d, y, 8, keyw - 8, A_NORMAL, "%s", name);
+    put(d, y, keyw + 1, COLS, A_NORMAL, "%s", figures);
+}
+
+/* Checks, trends, counters and gauges, one to a row; nothing without any. */
+static void draw_metrics(struct tui_dash *d, int y, int rows)
+{
+    static const char columns[] = "    count / passes, fails, rate / values         ";
+    int n = metric_rows(&d->fr), first = clamp_scroll(d, PANEL_METRICS, n, rows);
+    int keyw = COLS - (int)strlen(columns) - 1;
+
+    draw_panel_header(d, y, PANEL_METRICS, first, rows < n ? rows : n, n,
+                      "Checks, trends, counters, gauges", columns);
+    for (int r = 0; r < rows && first + r < n; r++)
+        draw_metric(d, y + 1 + r, keyw, first + r);
+}
+
 /* The most frequent failure, error and crash messages. */
 static void draw_messages(struct tui_dash *d, int y, int rows)
 {
@@ -853,9 +912,11 @@ static void draw(struct tui_dash *d)
     y = 6 + 2 * chart_rows;
 
     want[PANEL_URLS] = d->fr.st.nurls ? (int)d->fr.st.nurls : 1;
+    want[PANEL_METRICS] = metric_rows(&d->fr);
     want[PANEL_MSGS] = d->fr.st.nmsgs ? (int)d->fr.st.nmsgs : 1;
     want[PANEL_WORKERS] = d->fr.nworkers ? ((int)d->fr.nworkers + per - 1) / per : 1;
-    avail = rows - y - 1 - NPANELS;
+    /* The metrics panel, header included, only once there is a metric. */
+    avail = rows - y - 1 - NPANELS + (want[PANEL_METRICS] ? 0 : 1);
     for (int more = 1; more && avail > 0;) {
         more = 0;
         for (int p = 0; p < NPANELS && avail > 0; p++)
@@ -869,6 +930,10 @@ static void draw(struct tui_dash *d)
     y += spare;
     draw_urls(d, y, got[PANEL_URLS]);
     y += 1 + got[PANEL_URLS] + spare;
+    if (want[PANEL_METRICS]) {
+        draw_metrics(d, y, got[PANEL_METRICS]);
+        y += 1 + got[PANEL_METRICS] + spare;
+    }
     draw_messages(d, y, got[PANEL_MSGS]);
     y += 1 + got[PANEL_MSGS] + spare;
     draw_workers(d, y, got[PANEL_WORKERS]);
@@ -917,10 +982,14 @@ static int handle_key(struct tui_dash *d, int ch)
     case '\t':
     case KEY_RIGHT:
         d->focus = (enum panel)((d->focus + 1) % NPANELS);
+        if (d->focus == PANEL_METRICS && !metric_rows(&d->fr))
+            d->focus = (enum panel)((d->focus + 1) % NPANELS);
         break;
     case KEY_BTAB:
     case KEY_LEFT:
         d->focus = (enum panel)((d->focus + NPANELS - 1) % NPANELS);
+        if (d->focus == PANEL_METRICS && !metric_rows(&d->fr))
+            d->focus = (enum panel)((d->focus + NPANELS - 1) % NPANELS);
         break;
     case KEY_UP:
     case 'k':

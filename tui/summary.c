@@ -197,8 +197,8 @@ static void print_urls(FILE *f, const struct shm_stats *st)
         tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
         fprintf(f, "Slowest URL: %s (mean %s)\n", slow->key, mean);
     }
-    fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "URL", "Hits", "Success", "Mean",
-            "p50", "p99");
+    fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "Request (name, or METHOD URL)", "Hits",
+            "OK", "Mean", "p50", "p99");
     for (uint32_t i = 0; i < st->nurls; i++) {
         const struct shm_stats_url *u = &st->urls[i];
         uint64_t tries = u->hits + u->errors;
@@ -209,6 +209,76 @@ static void print_urls(FILE *f, const struct shm_stats *st)
         fprintf(f, "%-48.200s %9llu %7.1f%% %10s %10s %10s\n", u->key,
                 (unsigned long long)u->hits,
                 tries ? 100.0 * (double)u->ok / (double)tries : 0.0, mean, p50, p99);
+    }
+    fprintf(f, "OK: responses with an expected status (below 400 unless the request says "
+               "which), of requests sent\n");
+}
+
+/* A trend's value as recorded: the histogram keeps thousandths. */
+static double trend_value(uint64_t scaled)
+{
+    return (double)scaled / SHM_TREND_SCALE;
+}
+
+/* The outcomes of each test, when the plan has more than one. */
+static void print_tests(FILE *f, const struct shm_stats *st)
+{
+    if (st->ntests < 2 && !st->tests_other)
+        return;
+    fprintf(f, "\n%-48s %9s %9s %9s %9s %11s\n", "Test", "Runs", "Success", "Failures",
+            "Errors", "Interrupted");
+    for (uint32_t i = 0; i < st->ntests; i++) {
+        const struct shm_stats_test *t = &st->tests[i];
+
+        fprintf(f, "%-48.96s %9llu %9llu %9llu %9llu %11llu\n", t->name,
+                (unsigned long long)t->runs, (unsigned long long)t->successes,
+                (unsigned long long)t->failures, (unsigned long long)t->errors,
+                (unsigned long long)t->interrupted);
+    }
+    if (st->tests_other)
+        fprintf(f, "%-48s %9llu\n", "(other tests)", (unsigned long long)st->tests_other);
+    fprintf(f, "%-48s %9llu %9llu %9llu %9llu %11llu\n", "Total", (unsigned long long)st->c.runs,
+            (unsigned long long)st->c.successes, (unsigned long long)st->c.failures,
+            (unsigned long long)st->c.errors, (unsigned long long)st->c.interrupted);
+}
+
+/* Custom counters, checks, trends and gauges. */
+static void print_metrics(FILE *f, const struct shm_stats *st)
+{
+    if (st->ncounters) {
+        fprintf(f, "\nCustom counters:\n");
+        for (uint32_t i = 0; i < st->ncounters; i++)
+            fprintf(f, "  %s: %llu\n", st->counters[i].name,
+                    (unsigned long long)st->counters[i].value);
+    }
+    if (st->nchecks) {
+        fprintf(f, "\n%-48s %9s %9s %8s\n", "Check", "Passes", "Fails", "Rate");
+        for (uint32_t i = 0; i < st->nchecks; i++) {
+            const struct shm_stats_check *c = &st->checks[i];
+            uint64_t all = c->passes + c->fails;
+
+            fprintf(f, "%-48.64s %9llu %9llu %7.2f%%\n", c->name,
+                    (unsigned long long)c->passes, (unsigned long long)c->fails,
+                    all ? 100.0 * (double)c->passes / (double)all : 0.0);
+        }
+    }
+    if (st->ntrends) {
+        fprintf(f, "\n%-32s %9s %10s %10s %10s %10s %10s %10s\n", "Trend", "Count", "Mean",
+                "Min", "p50", "p90", "p99", "Max");
+        for (uint32_t i = 0; i < st->ntrends; i++) {
+            const struct hist *h = &st->trends[i].values;
+
+            fprintf(f, "%-32.64s %9llu %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g\n",
+                    st->trends[i].name, (unsigned long long)h->count,
+                    hist_mean(h) / SHM_TREND_SCALE, trend_value(hist_min(h)),
+                    trend_value(hist_percentile(h, 50)), trend_value(hist_percentile(h, 90)),
+                    trend_value(hist_percentile(h, 99)), trend_value(hist_max(h)));
+        }
+    }
+    if (st->ngauges) {
+        fprintf(f, "\nGauges (last value):\n");
+        for (uint32_t i = 0; i < st->ngauges; i++)
+            fprintf(f, "  %s: %.10g\n", st->gauges[i].name, st->gauges[i].value);
     }
 }
 
@@ -260,12 +330,8 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
             fputc('\n', f);
         print_urls(f, st);
     }
-    if (st->ncounters) {
-        fprintf(f, "\nCustom counters:\n");
-        for (uint32_t i = 0; i < st->ncounters; i++)
-            fprintf(f, "  %s: %llu\n", st->counters[i].name,
-                    (unsigned long long)st->counters[i].value);
-    }
+    print_tests(f, st);
+    print_metrics(f, st);
     print_messages(f, st, SHM_CRASH, "Crashes");
     print_messages(f, st, SHM_FAILURE, "Failures");
     print_messages(f, st, SHM_ERROR, "Errors");
@@ -404,7 +470,54 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
         json_string(f, st->counters[i].name);
         fprintf(f, ": %llu", (unsigned long long)st->counters[i].value);
     }
-    fprintf(f, "},\n  \"failure_messages\": ");
+    fprintf(f, "},\n  \"checks\": [");
+    for (uint32_t i = 0; i < st->nchecks; i++) {
+        const struct shm_stats_check *c = &st->checks[i];
+        uint64_t all = c->passes + c->fails;
+
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        json_string(f, c->name);
+        fprintf(f, ", \"passes\": %llu, \"fails\": %llu, \"rate\": %.6f}",
+                (unsigned long long)c->passes, (unsigned long long)c->fails,
+                all ? (double)c->passes / (double)all : 0.0);
+    }
+    fprintf(f, "%s],\n  \"trends\": {", st->nchecks ? "\n  " : "");
+    for (uint32_t i = 0; i < st->ntrends; i++) {
+        const struct hist *v = &st->trends[i].values;
+
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_string(f, st->trends[i].name);
+        fprintf(f, ": {\"count\": %llu, \"mean\": %.17g, \"min\": %.17g, \"p50\": %.17g, "
+                   "\"p90\": %.17g, \"p99\": %.17g, \"p99.9\": %.17g, \"max\": %.17g}",
+                (unsigned long long)v->count, hist_mean(v) / SHM_TREND_SCALE,
+                trend_value(hist_min(v)), trend_value(hist_percentile(v, 50)),
+                trend_value(hist_percentile(v, 90)), trend_value(hist_percentile(v, 99)),
+                trend_value(hist_percentile(v, 99.9)), trend_value(hist_max(v)));
+    }
+    fprintf(f, "%s},\n  \"gauges\": {", st->ntrends ? "\n  " : "");
+    for (uint32_t i = 0; i < st->ngauges; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_string(f, st->gauges[i].name);
+        if (isfinite(st->gauges[i].value))
+            fprintf(f, ": %.17g", st->gauges[i].value);
+        else
+            fprintf(f, ": null");
+    }
+    fprintf(f, "},\n  \"tests\": [");
+    for (uint32_t i = 0; i < st->ntests; i++) {
+        const struct shm_stats_test *t = &st->tests[i];
+
+        fprintf(f, "%s\n    {\"test\": ", i ? "," : "");
+        json_string(f, t->name);
+        fprintf(f, ", \"runs\": %llu, \"success\": %llu, \"failures\": %llu, "
+                   "\"errors\": %llu, \"interrupted\": %llu}",
+                (unsigned long long)t->runs, (unsigned long long)t->successes,
+                (unsigned long long)t->failures, (unsigned long long)t->errors,
+                (unsigned long long)t->interrupted);
+    }
+    fprintf(f, "%s],\n  \"tests_other\": %llu", st->ntests ? "\n  " : "",
+            (unsigned long long)st->tests_other);
+    fprintf(f, ",\n  \"failure_messages\": ");
     json_messages(f, st, SHM_FAILURE);
     fprintf(f, ",\n  \"error_messages\": ");
     json_messages(f, st, SHM_ERROR);

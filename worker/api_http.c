@@ -114,6 +114,60 @@ static const char *jar_cookies(struct loads_test *t, const struct url_parts *u)
     return n ? b->data : NULL;
 }
 
+/*
+ * The parts of url (relative to --server-url; NULL: "/"), for the jar
+ * calls of the API; the joined URL is kept with the run.
+ */
+static void jar_origin(struct loads_test *t, const char *fn, const char *url,
+                       struct url_parts *u)
+{
+    const char *why;
+    char *full = url_join(t->w->plan->server_url, url ? url : "/", URL_HTTP, &why);
+
+    if (!full)
+        run_stop(t, OUTCOME_ERROR, "%s: cannot use %.100s: %s", fn, url ? url : "/", why);
+    api_keep(t, full);
+    if (url_parse(full, u) < 0)
+        run_stop(t, OUTCOME_ERROR, "%s: cannot use %.100s: not an http(s) URL", fn,
+                 url ? url : "/");
+}
+
+const char *loads_cookie(loads_test *t, const char *url, const char *name)
+{
+    struct url_parts u;
+    char path[1024];
+    const char *v;
+
+    if (!name)
+        run_stop(t, OUTCOME_ERROR, "loads_cookie: no cookie name (NULL)");
+    jar_origin(t, "loads_cookie", url, &u);
+    cookie_path(&u, path, sizeof(path));
+    v = cookie_jar_get(t->jar, u.host, path, u.https, time(NULL), name);
+    return v ? api_keep(t, strdup(v)) : NULL;
+}
+
+void loads_set_cookie(loads_test *t, const char *url, const char *set_cookie)
+{
+    struct url_parts u;
+    char path[1024];
+    int rc;
+
+    if (!set_cookie)
+        run_stop(t, OUTCOME_ERROR, "loads_set_cookie: no cookie (NULL)");
+    jar_origin(t, "loads_set_cookie", url, &u);
+    cookie_path(&u, path, sizeof(path));
+    if (!t->jar && !(t->jar = cookie_jar_new()))
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    rc = cookie_jar_set(t->jar, u.host, path, u.https, set_cookie, strlen(set_cookie),
+                        time(NULL));
+    if (rc < 0)
+        run_stop(t, OUTCOME_ERROR, "out of memory");
+    if (rc > 0)
+        run_stop(t, OUTCOME_ERROR, "loads_set_cookie: '%.100s' refused for %s (RFC 6265: "
+                 "a bad name or value, a Secure cookie over http, a Domain it cannot set)",
+                 set_cookie, u.host);
+}
+
 /* -------------------------------------------------------------- redirects */
 
 /*
@@ -191,20 +245,30 @@ static const char *const *drop_private(struct loads_response *r, const char *con
 /*
  * Ends the run of a request that got no (last) response: an Error with why,
  * counted on row; or, when the run was cut (rc -ECANCELED), Interrupted.
+ * The message names the request by its name when it has one (so that the
+ * messages of /api/items/17 and /api/items/18 are one), else by method and
+ * URL.
  */
 static void stop_request(struct loads_test *t, uint32_t row, int rc, const char *method,
-                         const char *url, const char *why) __attribute__((noreturn));
+                         const char *url, const char *name, const char *why)
+    __attribute__((noreturn));
 
 static void stop_request(struct loads_test *t, uint32_t row, int rc, const char *method,
-                         const char *url, const char *why)
+                         const char *url, const char *name, const char *why)
 {
     char shown[SHM_MSG_LEN];
 
-    url_show(shown, sizeof(shown), url);
+    if (name)
+        snprintf(shown, sizeof(shown), "%s", name);
+    else {
+        int n = snprintf(shown, sizeof(shown), "%s ", method);
+
+        url_show(shown + n, sizeof(shown) - (size_t)n, url);
+    }
     if (rc == -ECANCELED)
-        run_stop(t, OUTCOME_INTERRUPTED, "%s %s: cut by the end of the run", method, shown);
+        run_stop(t, OUTCOME_INTERRUPTED, "%s: cut by the end of the run", shown);
     record_http_error(t->w->rec, row);
-    run_stop(t, OUTCOME_ERROR, "%s %s: %s", method, shown, why);
+    run_stop(t, OUTCOME_ERROR, "%s: %s", shown, why);
 }
 
 /* Sends one hop with the transport that can take it.  Returns as they do. */
@@ -223,23 +287,60 @@ static int send_hop(struct loads_test *t, const struct http_hop *h, int parsed,
 }
 
 /* Words a transport's error for the run's message. */
-static void hop_error(const struct worker *w, int rc, char *err, size_t errlen)
+static void hop_error(const struct loads_req *o, double timeout, int rc, char *err,
+                      size_t errlen)
 {
-    if (rc == -ETIMEDOUT)
-        snprintf(err, errlen, "Operation timed out (--timeout %gs)", w->plan->timeout);
+    if (rc == -ETIMEDOUT && o && o->timeout > 0)
+        snprintf(err, errlen, "Operation timed out (the request's timeout, %gs)", timeout);
+    else if (rc == -ETIMEDOUT)
+        snprintf(err, errlen, "Operation timed out (--timeout %gs)", timeout);
     else if (!err[0])
         snprintf(err, errlen, "%s", strerror(-rc));
 }
 
+/* Whether status is one of expect (see struct loads_req); NULL: below 400. */
+static int status_expected(const int *expect, int status)
+{
+    if (!expect)
+        return status > 0 && status < 400;
+    for (; *expect; expect++)
+        if (*expect == status || (*expect >= 1 && *expect <= 5 && status / 100 == *expect))
+            return 1;
+    return 0;
+}
+
+/* "200, 201 or 2xx", or "below 400": the statuses expected, for a message. */
+static void expected_text(const int *expect, char *out, size_t len)
+{
+    size_t used = 0;
+    int n = 0;
+
+    if (!expect || !*expect) {
+        snprintf(out, len, "%s", expect ? "none" : "below 400");
+        return;
+    }
+    while (expect[n])
+        n++;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < len; i++) {
+        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+
+        used += (size_t)snprintf(out + used, len - used, expect[i] <= 5 ? "%s%dxx" : "%s%d",
+                                 sep, expect[i]);
+    }
+}
+
 /*
  * Sends a request and follows its redirects.  Each hop is a hit on its own
- * URL's row, with its own response time, as the server logs it; the
- * response's elapsed time is the whole request's.
+ * URL's row, with its own response time, as the server logs it (on the
+ * name's row, every one, for a named request); the response's elapsed
+ * time is the whole request's.  A redirect that is followed counts as OK;
+ * the last response, as the request's options expect.
  */
-loads_response *loads_request(loads_test *t, const char *method, const char *url,
-                              const char *const *headers, const void *body,
-                              size_t body_len)
+loads_response *loads_send(loads_test *t, const char *method, const char *url,
+                           const struct loads_req *o)
 {
+    static const struct loads_req defaults;
     struct worker *w = t->w;
     struct loads_response *r;
     char key[SHM_URL_LEN], err[SHM_MSG_LEN];
@@ -248,10 +349,18 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
     uint64_t hops = 0;
     const char *why;
     char *full;
-    int status = 0;
+    double timeout;
+    uint32_t row = 0;
+    int status = 0, ok;
 
+    if (!o)
+        o = &defaults;
     if (!method || !url)
         run_stop(t, OUTCOME_ERROR, "loads_request: no %s (NULL)", method ? "URL" : "method");
+    if (o->body_len && !o->body)
+        run_stop(t, OUTCOME_ERROR, "loads_send: body_len %zu and no body (NULL)",
+                 o->body_len);
+    timeout = o->timeout > 0 ? o->timeout : w->plan->timeout;
     r = response_create(w->plan->max_body);
     if (!r)
         run_stop(t, OUTCOME_ERROR, "out of memory");
@@ -261,22 +370,25 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
         url_show(err, sizeof(err), url);
         run_stop(t, OUTCOME_ERROR, "cannot request %s: %s", err, full ? "out of memory" : why);
     }
+    if (o->name)
+        row = record_url(w->rec, o->name);
     start = sent = shm_mono_us();
     h.method = method;
     h.url = full;
-    h.headers = headers;
-    h.has_body = strcmp(method, "HEAD") != 0 && (body || strcmp(method, "POST") == 0);
-    h.body = body;
-    h.body_len = body_len;
-    h.deadline_us = start + (int64_t)(w->plan->timeout * 1e6);
+    h.headers = o->headers;
+    h.has_body = strcmp(method, "HEAD") != 0 && (o->body || strcmp(method, "POST") == 0);
+    h.body = o->body;
+    h.body_len = o->body_len;
+    h.deadline_us = start + (int64_t)(timeout * 1e6);
     for (;;) {
         struct url_parts u;
         int parsed = url_parse(h.url, &u) == 0, rc;
-        uint32_t row;
         char *next;
 
-        url_key(key, sizeof(key), h.method, h.url);
-        row = record_url(w->rec, key);
+        if (!o->name) {
+            url_key(key, sizeof(key), h.method, h.url);
+            row = record_url(w->rec, key);
+        }
         h.u = &u;
         h.cookie = parsed ? jar_cookies(t, &u) : NULL;
         status = 0;
@@ -285,32 +397,52 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
         now = shm_mono_us();
         record_bytes(w->rec, response_take_bytes(r));
         if (rc < 0) {
-            hop_error(w, rc, err, sizeof(err));
-            stop_request(t, row, rc, method, full, err);
+            hop_error(o, timeout, rc, err, sizeof(err));
+            stop_request(t, row, rc, method, full, o->name, err);
         }
-        record_response(w->rec, row, status < 400, now - sent);
-        sent = now;
-        hops++;
         if (parsed && response_sets_cookies(r))
             store_cookies(t, r, &u);
         next = next_hop(r, &h, status, err, sizeof(err));
+        record_response(w->rec, row, next || status_expected(o->expect, status), now - sent);
+        sent = now;
+        hops++;
         if (!next && err[0])
-            stop_request(t, row, -EINVAL, method, full, err);
+            stop_request(t, row, -EINVAL, method, full, o->name, err);
         if (!next)
             break;
         if (response_own(r, next) < 0)
-            stop_request(t, row, -ENOMEM, method, full, "out of memory");
+            stop_request(t, row, -ENOMEM, method, full, o->name, "out of memory");
         if (hops > REDIRECTS_MAX) {
             snprintf(err, sizeof(err), "Maximum (%d) redirects followed", REDIRECTS_MAX);
-            stop_request(t, row, -ELOOP, method, full, err);
+            stop_request(t, row, -ELOOP, method, full, o->name, err);
         }
-        if (parsed && h.headers == headers && headers && other_server(&u, next) &&
-            !(h.headers = drop_private(r, headers)))
-            stop_request(t, row, -ENOMEM, method, full, "out of memory");
+        if (parsed && h.headers == o->headers && h.headers && other_server(&u, next) &&
+            !(h.headers = drop_private(r, o->headers)))
+            stop_request(t, row, -ENOMEM, method, full, o->name, "out of memory");
         h.url = next;
     }
     response_finish(r, status, (double)(now - start) / 1e6);
+    ok = status_expected(o->expect, status);
+    if (!ok && o->fail) {
+        char shown[SHM_MSG_LEN / 2], want[64];
+
+        url_show(shown, sizeof(shown), url);
+        expected_text(o->expect, want, sizeof(want));
+        if (o->name)
+            run_stop(t, OUTCOME_FAILURE, "%s: status %d, expected %s", o->name, status, want);
+        run_stop(t, OUTCOME_FAILURE, "%s %s: status %d, expected %s", method, shown, status,
+                 want);
+    }
     return r;
+}
+
+loads_response *loads_request(loads_test *t, const char *method, const char *url,
+                              const char *const *headers, const void *body,
+                              size_t body_len)
+{
+    struct loads_req o = {.headers = headers, .body = body, .body_len = body_len};
+
+    return loads_send(t, method, url, &o);
 }
 
 loads_response *loads_get(loads_test *t, const char *url)

@@ -1,8 +1,8 @@
 /*
  * Internals shared by the top layer of the worker (worker/): the process
- * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c),
- * a run's stop (run.c) and the one writer of the slot (record.c).  Nothing outside worker/
- * includes this.
+ * and its loop (worker.c), the public API (api.c, api_http.c, api_ws.c,
+ * api_text.c with jpath.c), a run's stop (run.c) and the one writer of the
+ * slot (record.c).  Nothing outside worker/ includes this.
  *
  * The layers, calls going downward only:
  *
@@ -32,6 +32,7 @@ struct curl_glue;
 struct curl_session;
 struct ws_glue;
 struct cookie_jar;
+struct api_text;
 
 /* How a test run ends; the values are the segment's outcomes. */
 enum outcome {
@@ -50,6 +51,11 @@ struct loads_test {
     int64_t idle_until;           /* the end of the sleep (or of the wait for its
                                      start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
+    uint64_t picks;               /* tests picked by weight so far (worker.c) */
+    int in_scope;                 /* a setUpVU, tearDownVU... runs (worker.c) */
+    struct buf values;            /* its loads_set_value values: "name\0value\0"... */
+    uint64_t data_row;            /* its row of --data, when has_row */
+    int has_row;                  /* a row was taken: for the run (or the VU's life) */
     jmp_buf jmp;                  /* where a failure or error lands */
     enum outcome outcome;         /* of the running test */
     char msg[SHM_MSG_LEN];        /* its message, when not a success */
@@ -60,6 +66,8 @@ struct loads_test {
     /* The running test's, freed when it ends. */
     struct loads_response *responses;
     struct loads_ws *ws;          /* its web sockets */
+    struct buf kept;              /* pointers the API returned (api_keep) */
+    struct api_text *text;        /* the last JSON document parsed (api_text.c) */
 };
 
 struct worker {
@@ -93,6 +101,22 @@ struct worker {
  */
 void run_stop(struct loads_test *t, enum outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
+
+/* api.c */
+
+/*
+ * Keeps p (malloc'd) until the run ends and returns it; NULL p (memory ran
+ * out) stops the run as an Error.
+ */
+void *api_keep(struct loads_test *t, void *p);
+
+/* The run is over: what api_keep kept goes. */
+void api_end_run(struct loads_test *t);
+
+/* api_text.c */
+void api_text_end_run(struct loads_test *t);
+void api_text_vu_close(struct loads_test *t);
+void api_text_close(void);
 
 /* api_http.c */
 int api_http_init(struct worker *w);

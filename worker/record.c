@@ -2,6 +2,8 @@
  * The worker's writes into its slot (see record.h).  Single writer: this
  * process, one VU at a time.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "shm/recent.h"
@@ -9,6 +11,7 @@
 
 struct record {
     struct shm_slot *slot;    /* written */
+    struct shm_header *hdr;   /* its data_next only */
     int64_t started_mono_us;  /* the run's start: seconds count from it */
     struct hist second;       /* response times of the second going on */
     uint64_t cur_second;      /* that second, since the start */
@@ -24,6 +27,7 @@ struct record *record_create(const struct shm *shm, uint32_t i)
     if (!r)
         return NULL;
     r->slot = shm_slot(shm, i);
+    r->hdr = shm->hdr;
     r->started_mono_us = shm->hdr->started_mono_us;
     r->cur_second = (uint64_t)(shm_mono_us() - r->started_mono_us) / 1000000;
     return r;
@@ -100,21 +104,34 @@ void record_run_started(struct record *r)
 void record_run_ended(struct record *r, int outcome, const char *test, const char *msg)
 {
     struct shm_counters *c = &r->slot->c;
+    struct shm_test *row = shm_test_get(r->slot, test);
 
     switch (outcome) {
     case 0:
         shm_add(&c->successes, 1);
+        if (row)
+            shm_add(&row->successes, 1);
         break;
     case SHM_FAILURE:
         shm_add(&c->failures, 1);
+        if (row)
+            shm_add(&row->failures, 1);
         break;
     case SHM_INTERRUPTED:
         shm_add(&c->interrupted, 1);
+        if (row)
+            shm_add(&row->interrupted, 1);
         break;
     default:
         shm_add(&c->errors, 1);
+        if (row)
+            shm_add(&row->errors, 1);
         break;
     }
+    if (row)
+        shm_add(&row->runs, 1);
+    else
+        shm_add(&r->slot->tests_other, 1);
     if (outcome && outcome != SHM_INTERRUPTED) {
         r->sec_errors++;
         shm_msg_count(r->slot, (enum shm_outcome)outcome, test, msg);
@@ -126,6 +143,38 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
 int record_counter(struct record *r, const char *name, long n)
 {
     return shm_counter_add(r->slot, name, n);
+}
+
+int record_check(struct record *r, const char *name, int ok)
+{
+    return shm_check_add(r->slot, name, ok ? 1 : 0, ok ? 0 : 1);
+}
+
+int record_trend(struct record *r, const char *name, double value)
+{
+    struct shm_trend *tr = shm_trend_get(r->slot, name);
+    double scaled = value * SHM_TREND_SCALE;
+
+    if (!tr)
+        return -ENOSPC;
+    /* NaN and negatives are 0; the histogram clamps the top itself. */
+    hist_record(&tr->values, scaled >= 1 ? (scaled < (double)HIST_MAX_US
+                                                ? (uint64_t)llround(scaled)
+                                                : HIST_MAX_US)
+                                         : 0);
+    return 0;
+}
+
+int record_gauge(struct record *r, const char *name, double value)
+{
+    int64_t at = shm_mono_us() - r->started_mono_us;
+
+    return shm_gauge_set(r->slot, name, value, at > 0 ? (uint64_t)at : 0);
+}
+
+uint64_t record_data_row(struct record *r)
+{
+    return __atomic_fetch_add(&r->hdr->data_next, 1, __ATOMIC_RELAXED);
 }
 
 void record_users(struct record *r, int delta)

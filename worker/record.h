@@ -57,12 +57,31 @@ void record_run_started(struct record *r);
 /*
  * A test run ended: outcome is 0 (success), SHM_FAILURE or SHM_ERROR with
  * the test's name and its message, or SHM_INTERRUPTED (no message: the
- * run was cut by the end of a duration or a stop).
+ * run was cut by the end of a duration or a stop).  It counts in the
+ * totals and in the test's own row.
  */
 void record_run_ended(struct record *r, int outcome, const char *test, const char *msg);
 
 /* Adds n to the custom counter name.  Returns 0, or -ENOSPC when full. */
 int record_counter(struct record *r, const char *name, long n);
+
+/* A check's pass (ok) or fail.  Returns 0, or -ENOSPC when the table is full. */
+int record_check(struct record *r, const char *name, int ok);
+
+/*
+ * A value of the trend name: 0.001 to 3.6e6, kept with 3 significant
+ * digits (below: 0; above: 3.6e6).  Returns 0, or -ENOSPC when full.
+ */
+int record_trend(struct record *r, const char *name, double value);
+
+/* Sets the gauge name to value, now.  Returns 0, or -ENOSPC when full. */
+int record_gauge(struct record *r, const char *name, double value);
+
+/*
+ * The next number of --data's rows, taken from the run's header with an
+ * atomic add: unique over every worker of the run.
+ */
+uint64_t record_data_row(struct record *r);
 
 /* VUs alive: +1 as one is created, -1 as one ends. */
 void record_users(struct record *r, int delta);

@@ -27,10 +27,50 @@
 #define VU_STACK_SIZE (256 * 1024)
 #define TICK_MS       100
 
-/* 1 + the index in the plan of the test t runs, 0 before its first run. */
+/*
+ * 1 + the index in the plan of the test t runs, 0 before its first run;
+ * past the tests (ntests + 1) while a setUp or tearDown of a wider scope
+ * runs, so that the heartbeat sees its code too.
+ */
 static uint32_t test_index(const struct loads_test *t)
 {
+    if (t->in_scope)
+        return t->w->plan->ntests + 1;
     return t->test ? (uint32_t)(t->test - t->w->plan->tests) + 1 : 0;
+}
+
+/* The run's (or scope's) responses, sockets and kept strings go. */
+static void end_run(struct loads_test *t)
+{
+    api_ws_end_run(t);
+    api_http_end_run(t);
+    api_text_end_run(t);
+    api_end_run(t);
+}
+
+/*
+ * Runs a setUp or tearDown wider than a run (setUpVU, tearDownVU,
+ * setUpOnce, tearDownOnce) in the VU.  One that passes is no test run;
+ * one that fails (a Failure or an Error) counts as one, under its name,
+ * with its message; one that was cut is not counted.  Returns 0 when it
+ * passed.
+ */
+static int run_scope(struct loads_test *t, const struct worker_scope *scope)
+{
+    t->test = NULL;
+    t->in_scope = 1;
+    record_running(t->w->rec, test_index(t));
+    t->outcome = OUTCOME_SUCCESS;
+    t->msg[0] = '\0';
+    if (setjmp(t->jmp) == 0)
+        scope->fn(t);
+    end_run(t);
+    t->in_scope = 0;
+    if (t->outcome == OUTCOME_FAILURE || t->outcome == OUTCOME_ERROR) {
+        record_run_started(t->w->rec);
+        record_run_ended(t->w->rec, (int)t->outcome, scope->name, t->msg);
+    }
+    return t->outcome == OUTCOME_SUCCESS ? 0 : -1;
 }
 
 /*
@@ -44,6 +84,8 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
     volatile int setup_done = 0;
 
     t->test = test;
+    if (!t->w->plan->data_per_vu)
+        t->has_row = 0; /* the run's first loads_data takes the next row */
     record_running(t->w->rec, test_index(t));
     t->outcome = OUTCOME_SUCCESS;
     t->msg[0] = '\0';
@@ -67,18 +109,76 @@ static void run_test(struct loads_test *t, const struct worker_test *test)
             memcpy(t->msg, msg, sizeof(msg));
         }
     }
-    api_ws_end_run(t);
-    api_http_end_run(t);
+    end_run(t);
     record_run_ended(t->w->rec, (int)t->outcome, test->name, t->msg);
 }
 
-/* Runs every test of the plan once: one "hit" of this VU. */
+/*
+ * The test of the VU's next weighted pick: VU k's r-th pick is the
+ * schedule's (k + r)-th, so that VUs start at different points of one
+ * evenly spread order.
+ */
+static const struct worker_test *next_pick(struct loads_test *t)
+{
+    const struct worker_plan *p = t->w->plan;
+
+    return &p->tests[p->schedule[(t->id + t->picks++) % p->nschedule]];
+}
+
+/*
+ * One "hit" of this VU: every test of the plan once, in order; or, for a
+ * weighted plan, one test picked by weight.
+ */
 static void run_tests(struct loads_test *t)
 {
     const struct worker_plan *p = t->w->plan;
 
+    if (p->schedule) {
+        run_test(t, next_pick(t));
+        return;
+    }
     for (uint32_t i = 0; i < p->ntests && !t->w->stopping; i++)
         run_test(t, &p->tests[i]);
+}
+
+static void vu_runs(struct loads_test *t);
+
+/* Writes all of len bytes to fd.  Returns 0 or -1. */
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * The VU of a worker that runs setUpOnce or tearDownOnce alone: its
+ * outcome and the values it stored go to the supervisor (worker.h).
+ */
+static void vu_once(struct loads_test *t)
+{
+    const struct worker_plan *p = t->w->plan;
+    int ok = run_scope(t, p->once) == 0;
+    const char *v = t->values.data, *end = v ? v + t->values.len : NULL;
+
+    if (write_all(p->once_fd, ok ? "S" : "F", 1) < 0)
+        return;
+    for (; ok && v && v < end; v += strlen(v) + 1) {
+        uint32_t len = (uint32_t)strlen(v);
+
+        if (write_all(p->once_fd, &len, sizeof(len)) < 0 || write_all(p->once_fd, v, len) < 0)
+            return;
+    }
 }
 
 /* A VU's function: its start, then its hits in turn, or runs until the deadline. */
@@ -95,13 +195,30 @@ static void vu_main(void *arg)
             return;
         t->idle_until = 0;
     }
+    if (p->once) {
+        vu_once(t);
+        return;
+    }
+    if (p->setup_vu && p->setup_vu->fn && (w->stopping || run_scope(t, p->setup_vu) < 0))
+        return;
+    vu_runs(t);
+    if (p->teardown_vu && p->teardown_vu->fn && !vu_cancelled(t->vu))
+        run_scope(t, p->teardown_vu);
+}
+
+/* The VU's test runs: its hits in turn, its share of a replacement's, or a duration's. */
+static void vu_runs(struct loads_test *t)
+{
+    struct worker *w = t->w;
+    const struct worker_plan *p = w->plan;
+
     if (p->total_runs) {
         /* A replacement worker: the runs its crashed predecessor left. */
         uint32_t idx = t->id - p->first_user;
         uint64_t quota = p->total_runs / p->users + (idx < p->total_runs % p->users);
 
         for (uint64_t r = 0; r < quota && !w->stopping; r++)
-            run_test(t, &p->tests[r % p->ntests]);
+            run_test(t, p->schedule ? next_pick(t) : &p->tests[r % p->ntests]);
     } else if (p->nhits) {
         for (uint32_t k = 0; k < p->nhits; k++)
             for (uint64_t i = 0; i < p->hits[k] && !w->stopping; i++)
@@ -170,7 +287,7 @@ static void on_tick(uv_timer_t *timer)
     if (!w->stopping) {
         if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
             begin_stopping(w, now + (int64_t)(p->grace * 1e6));
-        else if (!p->nhits && now >= p->deadline_mono_us)
+        else if (!p->nhits && !p->once && now >= p->deadline_mono_us)
             begin_stopping(w, p->deadline_mono_us + (int64_t)(p->grace * 1e6));
     }
     if (w->stopping && !w->cut && now >= w->hard_stop_us) {
@@ -223,9 +340,14 @@ static void worker_cleanup(struct worker *w)
     api_ws_close(w);
     for (uint32_t i = 0; i < w->nvus; i++) {
         api_http_vu_close(&w->vus[i]);
+        api_text_vu_close(&w->vus[i]);
+        api_end_run(&w->vus[i]);
+        buf_free(&w->vus[i].kept);
+        buf_free(&w->vus[i].values);
         vu_destroy(w->vus[i].vu);
     }
     api_http_close(w);
+    api_text_close();
     vu_sched_destroy(w->sched);
     uv_walk(&w->loop, on_walk_close, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);

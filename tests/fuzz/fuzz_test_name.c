@@ -68,7 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *name = fuzz_cstr(data, size);
-    struct runner_tests tests = {NULL, 0};
+    struct runner_tests tests = {0};
     struct stat st;
     char err[1024];
     int rc;

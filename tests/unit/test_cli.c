@@ -325,3 +325,34 @@ UNIT_TEST(cli_json_file_checked_before_the_run)
                  0);
     CHECK_INT_EQ(access("/tmp/loads-unit.json", F_OK), -1); /* checked, not created */
 }
+
+UNIT_TEST(cli_env_and_data)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "A=1", "--env", "B_2=x=y",
+                                                 "--env", "A=", "--data", "u.csv",
+                                                 "--data-per", "vu", NULL}),
+                 0);
+    CHECK_INT_EQ(o.nenv, 2);
+    CHECK_STR_EQ(o.env[0], "B_2=x=y");
+    CHECK_STR_EQ(o.env[1], "A=");
+    CHECK_STR_EQ(o.data_file, "u.csv");
+    CHECK_INT_EQ(o.data_per_vu, 1);
+    runner_opts_free(&o);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "=1", NULL}), -EINVAL);
+    runner_opts_free(&o);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "A-B=1", NULL}), -EINVAL);
+    runner_opts_free(&o);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--env", "AB", NULL}), -EINVAL);
+    CHECK(strstr(err, "use NAME=VALUE") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--data-per", "hit", "--data",
+                                                 "u.csv", NULL}),
+                 -EINVAL);
+    CHECK(strstr(err, "use run (a row per test run) or vu") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--data-per", "run", NULL}),
+                 -EINVAL);
+    CHECK_STR_EQ(err, "--data-per goes with --data FILE.csv");
+    runner_opts_free(&o);
+}

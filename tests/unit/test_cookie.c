@@ -458,3 +458,29 @@ UNIT_TEST(cookie_control_chars)
     CHECK_INT_EQ(cookie_jar_count(j), 1);
     cookie_jar_free(j);
 }
+
+/*
+ * cookie_jar_get: the value a request would send, by name: the longest
+ * path first, domain and Secure matched, expired ones not seen.
+ */
+UNIT_TEST(cookie_get_by_name)
+{
+    struct cookie_jar *j = cookie_jar_new();
+
+    CHECK(cookie_jar_get(NULL, "a.example", "/", 0, T0, "sid") == NULL);
+    CHECK_INT_EQ(set(j, "a.example", "/", 0, "sid=root; Path=/"), 0);
+    CHECK_INT_EQ(set(j, "a.example", "/", 0, "sid=deep; Path=/app"), 0);
+    CHECK_INT_EQ(set(j, "a.example", "/", 1, "tok=secret; Secure"), 0);
+    CHECK_INT_EQ(set(j, "a.example", "/", 0, "old=x; Max-Age=10"), 0);
+    CHECK_INT_EQ(set(j, "b.example", "/", 0, "sid=other"), 0);
+    CHECK_STR_EQ(cookie_jar_get(j, "a.example", "/", 0, T0, "sid"), "root");
+    CHECK_STR_EQ(cookie_jar_get(j, "a.example", "/app/x", 0, T0, "sid"), "deep");
+    CHECK_STR_EQ(cookie_jar_get(j, "b.example", "/app", 0, T0, "sid"), "other");
+    CHECK(cookie_jar_get(j, "a.example", "/", 0, T0, "tok") == NULL);
+    CHECK_STR_EQ(cookie_jar_get(j, "a.example", "/", 1, T0, "tok"), "secret");
+    CHECK_STR_EQ(cookie_jar_get(j, "a.example", "/", 0, T0, "old"), "x");
+    CHECK(cookie_jar_get(j, "a.example", "/", 0, T0 + 10, "old") == NULL);
+    CHECK(cookie_jar_get(j, "a.example", "/", 0, T0, "si") == NULL);
+    CHECK(cookie_jar_get(j, "c.example", "/", 0, T0, "sid") == NULL);
+    cookie_jar_free(j);
+}

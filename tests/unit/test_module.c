@@ -1,5 +1,6 @@
 /* The compiler's dependency output, as the module cache reads it. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner/runner.h"
@@ -74,4 +75,41 @@ UNIT_TEST(module_deps_refused_and_stopped)
     p.stop_at = 2;
     CHECK_INT_EQ(parse_deps("loads-module: a.c b.h c.h\n", &p), -ECANCELED);
     CHECK_INT_EQ(p.n, 2);
+}
+
+/*
+ * Weighted picks: each test appears as often as its weight in one round,
+ * and spread evenly: in every prefix of the round, each test has been
+ * picked within one of its share (so any VU's runs, from any starting
+ * point, come close to the weights at once).
+ */
+UNIT_TEST(module_weighted_schedule_spreads)
+{
+    static const uint32_t sets[][4] = {{70, 20, 10, 0}, {1, 1, 1, 0}, {3, 1, 0, 0},
+                                       {997, 1, 2, 1000}};
+    static const uint32_t lens[] = {3, 3, 2, 4};
+
+    for (size_t s = 0; s < sizeof(lens) / sizeof(lens[0]); s++) {
+        uint32_t n = lens[s], total = 0, *sched, count[4] = {0};
+
+        for (uint32_t i = 0; i < n; i++)
+            total += sets[s][i];
+        sched = calloc(total, sizeof(*sched));
+        CHECK(sched != NULL);
+        CHECK_INT_EQ(runner_weighted_schedule(sets[s], n, sched), 0);
+        for (uint32_t k = 0; k < total; k++) {
+            CHECK(sched[k] < n);
+            count[sched[k]]++;
+            for (uint32_t i = 0; i < n; i++) {
+                double share = (double)(k + 1) * sets[s][i] / total;
+
+                if (count[i] > share + 1 || count[i] + 1 < share)
+                    unit_fail(__FILE__, __LINE__, "set %zu, after %u picks: test %u picked "
+                              "%u times for a share of %.2f", s, k + 1, i, count[i], share);
+            }
+        }
+        for (uint32_t i = 0; i < n; i++)
+            CHECK_INT_EQ(count[i], sets[s][i]);
+        free(sched);
+    }
 }

@@ -334,3 +334,158 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
     free(local);
     free(url_local);
 }
+
+/*
+ * Checks, trends, gauges and per-test outcomes travel in deltas too: two
+ * agents of two workers each record them over three seconds; the runner's
+ * merged figures equal sums kept here, the merged trend equals one
+ * histogram of every value, bucket for bucket, and each gauge is the
+ * value set last.  A late watcher's snapshots give the same.
+ */
+UNIT_TEST(proto_metrics_travel)
+{
+    enum { AGENTS = 2, WORKERS = 2, SECONDS = 3 };
+    struct shm agent[AGENTS], runner, late = {0};
+    struct shm_stats prev[AGENTS], cur, total, again;
+    struct hist *local = calloc(1, sizeof(*local));
+    uint64_t seed = 11, passes = 0, fails = 0, runs_a = 0, fails_a = 0;
+    uint64_t at = 0;
+    double last = 0;
+    char err[256];
+
+    CHECK(local != NULL);
+    CHECK_INT_EQ(shm_create(&runner, AGENTS, err, sizeof(err)), 0);
+    for (int a = 0; a < AGENTS; a++) {
+        memset(&prev[a], 0, sizeof(prev[a]));
+        agent[a].hdr = calloc(1, shm_segment_size(WORKERS));
+        CHECK(agent[a].hdr != NULL);
+        agent[a].hdr->nslots = WORKERS;
+    }
+    for (int sec = 0; sec < SECONDS; sec++)
+        for (int a = 0; a < AGENTS; a++) {
+            struct cl_msg in = {.type = CL_STATS, .seq = (uint64_t)sec + 1}, out;
+            uint8_t *buf;
+            size_t len;
+
+            for (int w = 0; w < WORKERS; w++) {
+                struct shm_slot *slot = shm_slot(&agent[a], (uint32_t)w);
+                struct shm_trend *tr = shm_trend_get(slot, "items");
+                struct shm_test *ta = shm_test_get(slot, "S.test_a");
+
+                CHECK(tr && ta);
+                for (int i = 0; i < 500; i++) {
+                    uint64_t v = rng(&seed) % 5000000;
+                    int ok = rng(&seed) % 10 != 0;
+
+                    hist_record(&tr->values, v);
+                    hist_record(local, v);
+                    CHECK_INT_EQ(shm_check_add(slot, "found", ok, !ok), 0);
+                    passes += ok;
+                    fails += !ok;
+                }
+                shm_add(&ta->runs, 3);
+                shm_add(&ta->failures, 1);
+                shm_add(&ta->successes, 2);
+                runs_a += 3;
+                fails_a += 1;
+                /* Later seconds, later agents and workers set it last. */
+                at = (uint64_t)(sec * 1000000 + a * 1000 + w);
+                last = -1.5 * (double)(sec * 100 + a * 10 + w);
+                CHECK_INT_EQ(shm_gauge_set(slot, "queue", last, at), 0);
+            }
+            CHECK_INT_EQ(shm_stats_collect(&cur, &agent[a]), 0);
+            CHECK_INT_EQ(shm_delta_diff(&in.d, &prev[a], &cur), 0);
+            shm_stats_free(&prev[a]);
+            prev[a] = cur;
+            CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+            shm_delta_free(&in.d);
+            if (cl_decode(&out, buf, len, err, sizeof(err)) != 0)
+                unit_fail(__FILE__, __LINE__, "decode: %s", err);
+            free(buf);
+            shm_delta_apply(shm_slot(&runner, (uint32_t)a), &out.d);
+            cl_msg_free(&out);
+        }
+    CHECK_INT_EQ(shm_stats_collect(&total, &runner), 0);
+    CHECK_INT_EQ(total.nchecks, 1);
+    CHECK_STR_EQ(total.checks[0].name, "found");
+    CHECK_INT_EQ(total.checks[0].passes, passes);
+    CHECK_INT_EQ(total.checks[0].fails, fails);
+    CHECK_INT_EQ(total.ntrends, 1);
+    CHECK_INT_EQ(total.trends[0].values.count, local->count);
+    CHECK(memcmp(total.trends[0].values.counts, local->counts, sizeof(local->counts)) == 0);
+    CHECK_INT_EQ(hist_percentile(&total.trends[0].values, 99), hist_percentile(local, 99));
+    CHECK_INT_EQ(total.ngauges, 1);
+    CHECK(total.gauges[0].value == last);
+    CHECK_INT_EQ(total.gauges[0].at_us, at + 1);
+    CHECK_INT_EQ(total.ntests, 1);
+    CHECK_STR_EQ(total.tests[0].name, "S.test_a");
+    CHECK_INT_EQ(total.tests[0].runs, runs_a);
+    CHECK_INT_EQ(total.tests[0].failures, fails_a);
+    CHECK_INT_EQ(total.tests[0].successes, runs_a - fails_a);
+
+    late.hdr = calloc(1, shm_segment_size(AGENTS));
+    CHECK(late.hdr != NULL);
+    late.hdr->nslots = AGENTS;
+    for (uint32_t a = 0; a < AGENTS; a++) {
+        struct shm_delta d;
+
+        CHECK_INT_EQ(shm_delta_snapshot(&d, shm_slot(&runner, a)), 0);
+        shm_delta_apply(shm_slot(&late, a), &d);
+        shm_delta_free(&d);
+    }
+    CHECK_INT_EQ(shm_stats_collect(&again, &late), 0);
+    CHECK_INT_EQ(again.checks[0].passes, passes);
+    CHECK(memcmp(again.trends[0].values.counts, local->counts, sizeof(local->counts)) == 0);
+    CHECK(again.gauges[0].value == last);
+    CHECK_INT_EQ(again.tests[0].runs, runs_a);
+    shm_stats_free(&again);
+    free(late.hdr);
+    shm_stats_free(&total);
+    for (int a = 0; a < AGENTS; a++) {
+        shm_stats_free(&prev[a]);
+        free(agent[a].hdr);
+    }
+    shm_destroy(&runner);
+    free(local);
+}
+
+/* A spec's --env values and --data, and the start's share of the rows. */
+UNIT_TEST(proto_spec_env_data_and_start)
+{
+    struct cl_msg in = {.type = CL_RUN}, out, st = {.type = CL_START, .agents = 2, .count = 5},
+                  st_out;
+    static const char env[] = "A=1\0GREETING=hello world\0EMPTY=\0";
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+
+    snprintf(in.run, sizeof(in.run), "00000000000000ab");
+    snprintf(in.spec.test, sizeof(in.spec.test), "data_cases.TestData");
+    in.spec.users[0] = 1;
+    in.spec.nusers = 1;
+    in.spec.hits[0] = 1;
+    in.spec.nhits = 1;
+    in.spec.timeout = 30;
+    memcpy(in.spec.env, env, sizeof(env) - 1);
+    in.spec.env_len = sizeof(env) - 1;
+    snprintf(in.spec.data, sizeof(in.spec.data), "data/items.csv");
+    in.spec.data_per_vu = 1;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.spec.env_len, in.spec.env_len);
+    CHECK(memcmp(out.spec.env, env, sizeof(env) - 1) == 0);
+    CHECK_STR_EQ(out.spec.data, "data/items.csv");
+    CHECK_INT_EQ(out.spec.data_per_vu, 1);
+    cl_msg_free(&out);
+    snprintf(st.run, sizeof(st.run), "r");
+    roundtrip(&st, &st_out);
+    CHECK_INT_EQ(st_out.agents, 2);
+    CHECK_INT_EQ(st_out.count, 5);
+    cl_msg_free(&st_out);
+    /* A data file that would leave the run's folder is refused. */
+    snprintf(in.spec.data, sizeof(in.spec.data), "../etc/passwd");
+    CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+    CHECK_INT_EQ(cl_decode(&out, buf, len, err, sizeof(err)), -EPROTO);
+    CHECK(strstr(err, "../etc/passwd") != NULL);
+    cl_msg_free(&out);
+    free(buf);
+}

@@ -184,3 +184,17 @@ UNIT_TEST(url_key_and_show)
     url_key(out, sizeof(out), "WS", "ws://h/chat?x=1");
     CHECK_STR_EQ(out, "WS ws://h/chat");
 }
+
+UNIT_TEST(url_encode_values)
+{
+    char out[64];
+
+    CHECK_INT_EQ(url_encode(out, sizeof(out), "a b&c=d/é~._-"), 26);
+    CHECK_STR_EQ(out, "a%20b%26c%3Dd%2F%C3%A9~._-");
+    CHECK_INT_EQ(url_encode(out, sizeof(out), ""), 0);
+    CHECK_STR_EQ(out, "");
+    /* Truncated as snprintf does, whole length returned. */
+    CHECK_INT_EQ(url_encode(out, 5, "a b c"), 9);
+    CHECK_STR_EQ(out, "a%20");
+    CHECK_INT_EQ(url_encode(NULL, 0, "%"), 3);
+}
