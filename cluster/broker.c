@@ -760,7 +760,8 @@ static void on_agent(struct broker *b, const struct cl_id *from, struct cl_msg *
         break;
     }
     /* A done agent whose last deltas came after its done message. */
-    if (a->run && r->ra[a->index].have_done && r->ra[a->index].applied >= r->ra[a->index].final_seq)
+    if (r && a->run == r && r->ra[a->index].have_done &&
+        r->ra[a->index].applied >= r->ra[a->index].final_seq)
         agent_done(b, a);
 }
 
