@@ -288,7 +288,7 @@ loads_response *loads_request(loads_test *t, const char *method, const char *url
             hop_error(w, rc, err, sizeof(err));
             stop_request(t, row, rc, method, full, err);
         }
-        record_response(w->rec, row, status < 400, now - sent);
+        record_response(w->rec, row, status < 400, now - sent, t->late_us);
         sent = now;
         hops++;
         if (parsed && response_sets_cookies(r))
