@@ -62,3 +62,13 @@ start_agent a3
 wait_agents 3
 split_run -w 1 --agents 3 --broker "$BROKER"
 expect_split 333 333 334
+
+step "thresholds on a cluster's merged figures: exit 99"
+: >"$NGINX_LOG"
+run_loads "$test" --server-url "$NGINX_URL" --rate 100 -d 1s --agents 3 --broker "$BROKER" \
+    --json "$TMP_ROOT/s.json" --threshold 'hits==100' --threshold 'p99<1us'
+expect_status 99
+expect_access_log 100
+expect_out_line "Thresholds: 1 of 2 failed"
+expect_eq "$(jq -c '[.thresholds[] | .pass]' "$TMP_ROOT/s.json")" "[true,false]" "passes"
+expect_eq "$(jq '.agents | length' "$TMP_ROOT/s.json")" 3 "agents in the JSON"
