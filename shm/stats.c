@@ -107,7 +107,7 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
             nurls[w] = SHM_URLS;
         rows += nurls[w] + 1;
     }
-    st->urls = calloc(rows, sizeof(*st->urls));
+    st->urls = calloc(rows ? rows : 1, sizeof(*st->urls));
     st->msgs = calloc((size_t)n * SHM_MSGS, sizeof(*st->msgs));
     if (!st->urls || !st->msgs) {
         shm_stats_free(st);

@@ -494,7 +494,7 @@ static void draw_rate(const struct tui_dash *d, int y)
     put(d, y, 0, 10, A_NORMAL, "Rate/s");
     x = 10;
     if (f->last_second >= 0) {
-        snprintf(v, sizeof(v), "%llu", (unsigned long long)(f->runs_now + f->dropped_now));
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)f->runs_now + f->dropped_now);
         put_field(d, y, &x, "target", A_NORMAL, v);
         snprintf(v, sizeof(v), "%llu", (unsigned long long)f->runs_now);
         put_field(d, y, &x, "achieved", A_NORMAL, v);

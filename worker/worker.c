@@ -292,7 +292,7 @@ static int start_pool(struct worker *w)
     uint64_t from = p->resume ? record_rate_resume(w->rec) : 0;
     int64_t now = shm_mono_us();
 
-    w->idle = calloc(p->max_users ? p->max_users : 1, sizeof(*w->idle));
+    w->idle = calloc(p->max_users ? p->max_users : 1, sizeof(struct loads_test *));
     if (!w->idle)
         return -ENOMEM;
     for (uint32_t i = 0; i < p->users; i++)
