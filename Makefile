@@ -5,6 +5,7 @@
 #   make test       the whole suite (unit + end-to-end); TEST=name runs one
 #   make asan       the same build with ASan + UBSan and the ucontext switch,
 #                   into build-asan/; `make asan test` runs the suite under it
+#   make lint       cppcheck and clang-tidy on the C, shellcheck on the scripts
 #   make fuzz       libFuzzer targets of the runner's parsers (tests/fuzz), built
 #                   with clang into build-fuzz/, FUZZ_SECONDS (20) each
 #   make install    PREFIX=/usr/local by default (DESTDIR honoured)
@@ -98,7 +99,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) -DLOADS_UCONTEXT \
                 $(filter-out -Wno-format-truncation,$(WARN)) -Iinclude -I. \
                 -D_GNU_SOURCE -DLOADS_VERSION='"$(VERSION)"'
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
@@ -117,6 +118,15 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+# The websocket receive path runs the glue on a loop, with lws, against a
+# server thread: more objects and libraries than the parsers' targets.
+FUZZ_WS_OBJS := $(FUZZ_BUILD)/ws/ws.o $(FUZZ_BUILD)/base/vu.o $(FUZZ_BUILD)/base/coro.o \
+                $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/shm/shm.o
+.SECONDARY: $(FUZZ_WS_OBJS)
+$(FUZZ_BUILD)/fuzz_ws: $(FUZZ_BUILD)/tests/fuzz/fuzz_ws.o $(FUZZ_WS_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lwebsockets -luv -lssl -lcrypto -lpthread -lrt -lm
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	@$(if $(Q),echo "  LD      $@")
@@ -146,6 +156,8 @@ lint:
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
 	  runner base http ws worker shm tui cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
+	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
+	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/soak .ci/run
 
 bench: all
 	scripts/bench

@@ -5,14 +5,23 @@
  *
  *   GET /              a small HTML page
  *   GET /health        "ok"
+ *   GET /stats         its own counts (see below), one "name value" a line
  *   anything else      404
  *   ws on any path     every message comes back unchanged, same type
  *   ws /close-after-1  echoes the first message, then closes with 1000
  *   ws /forbidden      the upgrade is refused with 403
+ *   ws /handshake      first sends "protocol=[P] x-test=[V]": the
+ *                      Sec-WebSocket-Protocol and X-Test headers it got
  *
  * It runs on libwebsockets' own poll loop, listens on loopback only and
  * prints "loads-echo: listening on http://HOST:PORT" once it accepts
  * connections; tests read that line to learn the port.
+ *
+ * It counts what it serves, so that a client's figures can be checked
+ * against the server's: HTTP requests (but /stats), websockets opened and
+ * closed, messages and payload bytes received and sent.  GET /stats shows
+ * the counts; on exit it prints them in one line; with --log it prints a
+ * line for each websocket when it closes, with its lifetime.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define DEFAULT_PORT   9200
 #define MAX_MESSAGE    (16u * 1024 * 1024)
@@ -51,7 +61,21 @@ struct echo_session {
     bool got_one;         /* ... and its first message has arrived */
     bool closing;         /* ... and has been echoed: close when writable */
     bool rx_paused;       /* reading stopped because the queue is full */
+    struct timespec opened;   /* when the handshake completed (--log) */
+    uint64_t msgs_in, bytes_in, msgs_out, bytes_out; /* this socket's, for --log */
+    char path[64];            /* its path, for --log */
 };
+
+/* What the server has served since it started (GET /stats, and on exit). */
+static struct {
+    uint64_t http_requests;   /* HTTP requests answered, but those of /stats */
+    uint64_t ws_opened;       /* websocket handshakes completed */
+    uint64_t ws_closed;       /* ... and those sockets closed since */
+    uint64_t msgs_in, bytes_in;   /* whole messages and payload bytes received */
+    uint64_t msgs_out, bytes_out; /* ... and sent */
+} counts;
+
+static bool log_sockets; /* --log: a line per websocket when it closes */
 
 static const char index_html[] =
     "<!DOCTYPE html>\n"
@@ -78,6 +102,23 @@ static const char health_body[] = "ok";
 static const char not_found_body[] = "not found\n";
 static const char forbidden_body[] = "forbidden\n";
 static const char bad_method_body[] = "method not allowed\n";
+
+/* The body of GET /stats. */
+static size_t format_counts(char *buf, size_t len)
+{
+    int n = snprintf(buf, len,
+                     "http_requests %llu\nws_opened %llu\nws_closed %llu\n"
+                     "ws_messages_in %llu\nws_bytes_in %llu\n"
+                     "ws_messages_out %llu\nws_bytes_out %llu\n",
+                     (unsigned long long)counts.http_requests,
+                     (unsigned long long)counts.ws_opened,
+                     (unsigned long long)counts.ws_closed,
+                     (unsigned long long)counts.msgs_in, (unsigned long long)counts.bytes_in,
+                     (unsigned long long)counts.msgs_out,
+                     (unsigned long long)counts.bytes_out);
+
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
 
 #define BODY_MAX 2048
 _Static_assert(sizeof(index_html) <= BODY_MAX, "index page too large");
@@ -140,6 +181,7 @@ static int serve_http(struct lws *wsi, const char *path)
     const char *body = not_found_body;
     size_t len = sizeof(not_found_body) - 1;
     unsigned int status = HTTP_STATUS_NOT_FOUND;
+    char stats[512];
 
     if (!lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) &&
         !lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI)) {
@@ -155,7 +197,13 @@ static int serve_http(struct lws *wsi, const char *path)
         status = HTTP_STATUS_OK;
         body = health_body;
         len = sizeof(health_body) - 1;
+    } else if (!strcmp(path, "/stats")) {
+        status = HTTP_STATUS_OK;
+        len = format_counts(stats, sizeof(stats));
+        body = stats;
     }
+    if (strcmp(path, "/stats") != 0)
+        counts.http_requests++;
     if (send_response(wsi, status, type, body, len))
         return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -266,8 +314,12 @@ static int session_receive(struct lws *wsi, struct echo_session *s, const void *
     if (len)
         memcpy(m->buf + LWS_PRE + m->len, in, len);
     m->len += len;
+    counts.bytes_in += len;
+    s->bytes_in += len;
     if (!lws_is_final_fragment(wsi))
         return 0;
+    counts.msgs_in++;
+    s->msgs_in++;
 
     s->rx = NULL;
     if (s->tail)
@@ -307,6 +359,10 @@ static int session_writable(struct lws *wsi, struct echo_session *s)
                   m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < (int)m->len)
         return -1;
+    counts.msgs_out++;
+    counts.bytes_out += m->len;
+    s->msgs_out++;
+    s->bytes_out += m->len;
 
     s->head = m->next;
     if (!s->head)
@@ -325,6 +381,68 @@ static int session_writable(struct lws *wsi, struct echo_session *s)
     return 0;
 }
 
+/* Seconds from a to b. */
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/*
+ * A websocket is open: counted, timed for --log, and on /handshake given a
+ * first message that tells the client which handshake headers came.
+ */
+static int session_open(struct lws *wsi, struct echo_session *s)
+{
+    char proto[128] = "", xtest[128] = "";
+    struct echo_msg *m;
+    int n;
+
+    counts.ws_opened++;
+    clock_gettime(CLOCK_MONOTONIC, &s->opened);
+    if (!request_path(wsi, s->path, sizeof(s->path)))
+        snprintf(s->path, sizeof(s->path), "?");
+    if (!strcmp(s->path, "/close-after-1"))
+        s->close_after_one = true;
+    if (strcmp(s->path, "/handshake") != 0)
+        return 0;
+    if (lws_hdr_copy(wsi, proto, sizeof(proto), WSI_TOKEN_PROTOCOL) < 0)
+        proto[0] = '\0';
+    if (lws_hdr_custom_copy(wsi, xtest, sizeof(xtest), "x-test:", 7) < 0)
+        xtest[0] = '\0';
+    m = malloc(sizeof(*m) + LWS_PRE + 512);
+    if (!m)
+        return -1;
+    n = snprintf((char *)m->buf + LWS_PRE, 512, "protocol=[%s] x-test=[%s]", proto, xtest);
+    m->next = NULL;
+    m->len = m->cap = (size_t)n;
+    m->binary = false;
+    s->head = s->tail = m;
+    s->queued = m->len;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* A websocket has closed: counted, and a line for --log, with the time of
+ * day (seconds since the epoch) and how long it was open. */
+static void session_closed(struct echo_session *s)
+{
+    struct timespec now, wall;
+
+    counts.ws_closed++;
+    if (log_sockets) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        clock_gettime(CLOCK_REALTIME, &wall);
+        printf("loads-echo: ws %s closed at %lld.%06ld after %.6f s: %llu messages (%llu "
+               "bytes) in, %llu messages (%llu bytes) out\n",
+               s->path, (long long)wall.tv_sec, wall.tv_nsec / 1000,
+               seconds_between(&s->opened, &now), (unsigned long long)s->msgs_in,
+               (unsigned long long)s->bytes_in, (unsigned long long)s->msgs_out,
+               (unsigned long long)s->bytes_out);
+        fflush(stdout);
+    }
+    session_free(s);
+}
+
 /*
  * The one protocol handler: plain HTTP, the upgrade check and the echo
  * sessions all come through here.
@@ -333,7 +451,6 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
                          void *in, size_t len)
 {
     struct echo_session *s = user;
-    char path[URI_MAX];
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
@@ -341,15 +458,13 @@ static int echo_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_upgrade(wsi);
     case LWS_CALLBACK_ESTABLISHED:
-        if (request_path(wsi, path, sizeof(path)) && !strcmp(path, "/close-after-1"))
-            s->close_after_one = true;
-        return 0;
+        return session_open(wsi, s);
     case LWS_CALLBACK_RECEIVE:
         return session_receive(wsi, s, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return session_writable(wsi, s);
     case LWS_CALLBACK_CLOSED:
-        session_free(s);
+        session_closed(s);
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -369,13 +484,14 @@ static const struct lws_protocols protocols[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: loads-echo [--host 127.0.0.1] [--port %d] [--quiet]\n"
+            "usage: loads-echo [--host 127.0.0.1] [--port %d] [--quiet] [--log]\n"
             "\n"
             "HTTP + WebSocket echo server for Loads' demo and tests.\n"
             "  --host ADDR  loopback address to listen on: 127.0.0.0/8,\n"
             "               localhost or ::1 (default 127.0.0.1)\n"
             "  --port N     TCP port, 0 lets the system pick one (default %d)\n"
             "  --quiet      no libwebsockets log output at all\n"
+            "  --log        a line for each websocket when it closes\n"
             "  --help       this text\n",
             DEFAULT_PORT, DEFAULT_PORT);
 }
@@ -430,6 +546,7 @@ static int parse_args(int argc, char **argv, const char **host, int *port, bool 
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'p'},
         {"quiet", no_argument, NULL, 'q'},
+        {"log", no_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -454,6 +571,9 @@ static int parse_args(int argc, char **argv, const char **host, int *port, bool 
             break;
         case 'q':
             *quiet = true;
+            break;
+        case 'l':
+            log_sockets = true;
             break;
         case 'h':
             usage(stdout);
@@ -551,5 +671,11 @@ int main(int argc, char **argv)
     ctx = context;
     context = NULL;
     lws_context_destroy(ctx);
+    printf("loads-echo: served %llu HTTP requests; websockets: %llu opened, %llu closed, "
+           "%llu messages (%llu bytes) in, %llu messages (%llu bytes) out\n",
+           (unsigned long long)counts.http_requests, (unsigned long long)counts.ws_opened,
+           (unsigned long long)counts.ws_closed, (unsigned long long)counts.msgs_in,
+           (unsigned long long)counts.bytes_in, (unsigned long long)counts.msgs_out,
+           (unsigned long long)counts.bytes_out);
     return 0;
 }

@@ -891,6 +891,13 @@ static int check_rate(struct runner_opts *o, int cli_hits, char *err, size_t err
     return 0;
 }
 
+void runner_opts_free(struct runner_opts *o)
+{
+    for (uint32_t i = 0; i < o->ninclude_files; i++)
+        free(o->include_files[i]);
+    o->ninclude_files = 0;
+}
+
 void runner_one_line(char *err)
 {
     for (; *err; err++)

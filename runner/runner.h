@@ -65,7 +65,7 @@ struct runner_opts {
     char attach_run[32];                    /* --attach RUN_ID with --broker */
     enum { RUNNER_BROKER_NONE = 0, RUNNER_BROKER_PING, RUNNER_BROKER_CHECK,
            RUNNER_BROKER_PURGE } broker_cmd; /* --ping-broker... */
-    const char *include_files[32];          /* --include-file, in order */
+    char *include_files[32];                /* --include-file, in order (owned) */
     uint32_t ninclude_files;
     struct threshold thresholds[RUNNER_MAX_THRESHOLDS]; /* --threshold, in order:
                                                the config file's, then the command
@@ -82,6 +82,9 @@ struct runner_opts {
  */
 int runner_parse_args(struct runner_opts *opts, int argc, char **argv, char *err,
                       size_t errlen);
+
+/* Frees what runner_parse_args allocated in opts (--include-file names). */
+void runner_opts_free(struct runner_opts *opts);
 
 /*
  * Makes err one line for a person: a control character (a newline in a

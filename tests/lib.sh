@@ -147,11 +147,13 @@ start_nginx() {
 }
 
 # start_echo: starts loads-echo on a port of its choosing; sets ECHO_URL,
-# ECHO_WS and ECHO_PID.  Its first stdout line gives the address.
+# ECHO_WS, ECHO_PID and ECHO_LOG (its stdout: the address first, then with
+# --log a line for each websocket that closed).
 start_echo() {
     local out=$TMP_ROOT/echo.out line i
+    ECHO_LOG=$out
     : >"$out" # read below may run before the redirection
-    "$BUILD/loads-echo" --port 0 --quiet </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
+    "$BUILD/loads-echo" --port 0 --quiet --log </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
     ECHO_PID=$!
     PIDS+=("$ECHO_PID")
     for ((i = 0; i < 50; i++)); do
@@ -168,6 +170,55 @@ start_echo() {
     done
     fail "loads-echo did not print 'loads-echo: listening on http://127.0.0.1:PORT'" \
         "stdout: $(cat "$out")" "stderr: $(cat "$TMP_ROOT/echo.err")"
+}
+
+# echo_stat NAME: loads-echo's own count NAME (ws_opened, ws_bytes_out...;
+# see GET /stats in examples/echo_server.c).
+echo_stat() {
+    local v
+    v=$(curl -s --max-time 5 "$ECHO_URL/stats" | awk -v k="$1" '$1 == k { print $2 }')
+    [[ $v =~ ^[0-9]+$ ]] || fail "loads-echo's /stats has no count $1"
+    echo "$v"
+}
+
+# echo_mark: remembers loads-echo's counts, for expect_echo_counts.
+echo_mark() {
+    ECHO_MARK_OPENED=$(echo_stat ws_opened)
+    ECHO_MARK_BYTES=$(echo_stat ws_bytes_out)
+    ECHO_MARK_HTTP=$(echo_stat http_requests)
+    ECHO_MARK_LINES=$(grep -c '' "$ECHO_LOG" || true)
+}
+
+# echo_lifetimes: the seconds each websocket closed since echo_mark was
+# open at loads-echo (its --log lines), one a line.  Call it after
+# expect_echo_counts, which waits for the sockets to close.
+echo_lifetimes() {
+    tail -n +$((ECHO_MARK_LINES + 1)) "$ECHO_LOG" |
+        awk '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { print $8 }'
+}
+
+# echo_closed_since T: for each websocket closed since echo_mark, the
+# seconds from T (the time of day, date +%s.%N) to its close at loads-echo.
+echo_closed_since() {
+    tail -n +$((ECHO_MARK_LINES + 1)) "$ECHO_LOG" |
+        awk -v t="$1" '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { printf "%.3f\n", $6 - t }'
+}
+
+# expect_echo_counts: once every socket has closed at the server (2 s at
+# most), the last run's "Opened web sockets" and "Bytes received via web
+# sockets" are what loads-echo counted since echo_mark: handshakes it
+# completed and payload bytes it sent.
+expect_echo_counts() {
+    local i opened bytes
+    for ((i = 0; i < 20; i++)); do
+        (($(echo_stat ws_closed) == $(echo_stat ws_opened))) && break
+        sleep 0.1
+    done
+    opened=$(($(echo_stat ws_opened) - ECHO_MARK_OPENED))
+    bytes=$(($(echo_stat ws_bytes_out) - ECHO_MARK_BYTES))
+    echo "  loads-echo: $opened websockets opened, $bytes bytes sent"
+    expect_out_line "Opened web sockets: $opened"
+    expect_out_line "Bytes received via web sockets : $bytes"
 }
 
 # access_log_lines: the number of requests in nginx's access log so far.
@@ -360,8 +411,9 @@ expect_num() {
 
 # start_bad_http_server MODE: builds tests/e2e/modules/bad_http_server.c into
 # TEST_DIR (once) and starts it in MODE (silent, trickle, reset, garbage,
-# huge, chunked, close, interim) on a loopback port of its choosing; sets BAD_URL, BAD_PID and BAD_LOG
-# (its stdout: "conn N: accepted", "conn N: closed, sent B body bytes"...).
+# huge, chunked, close, interim, full) on a loopback port of its choosing;
+# sets BAD_URL, BAD_PID and BAD_LOG (its stdout: "T conn N: accepted",
+# "T conn N: closed, sent B body bytes"..., T its monotonic time).
 start_bad_http_server() {
     local line i
     [[ -x $TEST_DIR/bad_http_server ]] ||
@@ -384,6 +436,31 @@ start_bad_http_server() {
     done
     fail "bad_http_server $1 did not print 'bad_http_server: listening on PORT'" \
         "$(cat "$BAD_LOG")"
+}
+
+# bad_times EVENT: the times (seconds, sub-second) of BAD_LOG's lines "T conn
+# N: EVENT...", one a line, in order.
+bad_times() {
+    awk -v e="$1" '$4 == e || $4 == e "," { print $1 }' "$BAD_LOG"
+}
+
+# bad_lifetimes: for each connection that closed at the bad server, the
+# seconds from its accept to its close, one a line.
+bad_lifetimes() {
+    awk '$4 == "accepted" { a[$3] = $1 }
+         ($4 == "closed," || $4 == "reset,") && ($3 in a) { printf "%.3f\n", $1 - a[$3] }' "$BAD_LOG"
+}
+
+# expect_between WHAT LO HI V...: every value V is in [LO, HI].
+expect_between() {
+    local what=$1 lo=$2 hi=$3 v
+    shift 3
+    (($#)) || fail "$what: no value to check"
+    echo "  $what: $*"
+    for v; do
+        expect_num "$v" ">=" "$lo" "$what (window $lo..$hi s)"
+        expect_num "$v" "<=" "$hi" "$what (window $lo..$hi s)"
+    done
 }
 
 # expect_json_errors FILE N TEST RE: the JSON summary FILE counts N Errors,

@@ -33,7 +33,6 @@ done
 echo "  a1's load: ${LOAD1[*]}"
 sleep 3
 kill -KILL "$A1"
-t_kill=$(now)
 sleep 1
 kill -STOP "$A2"
 sleep 2

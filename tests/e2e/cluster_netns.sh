@@ -103,8 +103,10 @@ echo "$CHECK_OUT"
 
 step "the run, from the runner's namespace"
 use_module example.c
+# shellcheck disable=SC2034 # read by the expect_* of lib.sh
 LAST_RUN="loads-runner (in $TAG-r) example.TestWebSite.test_something -u 2 -c 5 --agents 2"
 STATUS=0
+# shellcheck disable=SC2034 # STATUS is read by expect_status
 (nsx r "$BUILD/loads-runner" example.TestWebSite.test_something --server-url "$URL" -u 2 -c 5 \
     --agents 2 --broker "$BROKER" "${RK[@]}") </dev/null >"$OUT" 2>"$ERR" || STATUS=$?
 expect_status 0

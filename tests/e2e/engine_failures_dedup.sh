@@ -54,3 +54,20 @@ expect_eq "$(jq -c '[.failure_messages[] | [.message, .count, .test]] | sort' "$
     ".failure_messages"
 expect_eq "$(jq -c '[.failures, .error_messages, .exit_status]' "$OUT")" '[12,[],1]' \
     "[.failures, .error_messages, .exit_status]"
+
+step "-w 1 -c 300, each failure its own message: 32 kept, 268 not; 44 events dropped"
+# A worker keeps 32 distinct messages (shm/shm.h SHM_MSGS) and the rest are
+# counted as not kept; its event ring holds 256 events (SHM_RING) and, with
+# no reader, the 44 after them are dropped and counted.
+run_loads engine_userfail.TestUserFail.test_unique -w 1 -c 300 --json summary.json
+expect_status 1
+expect_out_line "Failures: 300"
+expect_out_count "occurrence in TestUserFail.test_unique:" 32
+expect_eq "$(grep -cE '^      failure [0-9]+ \(engine_userfail\.c:[0-9]+\)$' "$OUT")" 32 \
+    "messages shown"
+expect_out_line "268 more messages were counted but not kept (too many distinct messages)."
+expect_eq "$(jq -r .messages_not_kept summary.json)" 268 ".messages_not_kept"
+expect_eq "$(jq -r '.failure_messages | length' summary.json)" 32 "number of .failure_messages"
+expect_eq "$(jq -r '[.failure_messages[].count] | add' summary.json)" 32 "their counts"
+expect_eq "$(jq -r .events_dropped summary.json)" 44 ".events_dropped"
+expect_eq "$(jq -r .failures summary.json)" 300 ".failures"

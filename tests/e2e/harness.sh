@@ -84,3 +84,36 @@ echo "inner \$NGINX_PID \$TMP_ROOT \$NGINX_URL"
 sleep 30
 INNER
 cleaned_up "$TMP_ROOT/hangs.sh" timeout -k 5 2
+
+step "tests/run: a filter that matches nothing fails"
+out=$TMP_ROOT/run.out
+"$REPO/tests/run" no-such-test-anywhere >"$out" 2>&1 && fail "tests/run passed with no test" "$(<"$out")"
+grep -qxF "FAIL no unit case or e2e file matches 'no-such-test-anywhere'" "$out" ||
+    fail "tests/run: no line saying nothing matched" "$(<"$out")"
+expect_eq "$(tail -n 1 "$out")" "0 passed, 1 failed" "tests/run's last line"
+
+step "tests/run: fewer tests than the floor fail; the counts are printed"
+printf 'unit 2\ne2e 1\n' >"$TMP_ROOT/floor"
+TESTS_FLOOR=$TMP_ROOT/floor "$REPO/tests/run" leak_canary >"$out" 2>&1 &&
+    fail "tests/run passed below its floor" "$(<"$out")"
+grep -qxF "ran 1 unit cases and 0 e2e files" "$out" || fail "tests/run: no counts" "$(<"$out")"
+grep -qxF "FAIL 1 unit tests ran, fewer than the 2 of $TMP_ROOT/floor" "$out" ||
+    fail "tests/run: the unit floor was not checked" "$(<"$out")"
+grep -qxF "FAIL 0 e2e tests ran, fewer than the 1 of $TMP_ROOT/floor" "$out" ||
+    fail "tests/run: the e2e floor was not checked" "$(<"$out")"
+printf 'unit 1\ne2e 0\n' >"$TMP_ROOT/floor"
+TESTS_FLOOR=$TMP_ROOT/floor "$REPO/tests/run" leak_canary >"$out" 2>&1 ||
+    fail "tests/run failed at its floor" "$(<"$out")"
+[[ -f $REPO/tests/floor ]] || fail "no tests/floor"
+
+step "unit cases end through exit(): under ASan a leak fails the case"
+if ldd "$BUILD/unit-tests" | grep -q libasan; then
+    UNIT_LEAK_CANARY=1 "$BUILD/unit-tests" leak_canary >"$out" 2>&1 &&
+        fail "a leaking unit case passed under ASan" "$(<"$out")"
+    grep -qF "LeakSanitizer: detected memory leaks" "$out" ||
+        fail "no LeakSanitizer report for the leaking case" "$(<"$out")"
+    grep -qxF "FAIL unit leak_canary" "$out" || fail "the leaking case did not fail" "$(<"$out")"
+else
+    echo "  (not an ASan build: LeakSanitizer is not there to check)"
+fi
+"$BUILD/unit-tests" leak_canary >"$out" 2>&1 || fail "leak_canary fails without the leak" "$(<"$out")"

@@ -23,6 +23,17 @@ ok() {
     expect_access_log $((before + $2))
 }
 
+# last_requests N: the request lines (method and target) of the last N
+# lines of nginx's access log, one a line.
+last_requests() {
+    tail -n "$1" "$NGINX_LOG" | awk -F'"' '{ split($2, r, " "); print r[1], r[2] }'
+}
+
+# expect_requests LINE...: the last requests nginx logged are these, in order.
+expect_requests() {
+    expect_eq "$(last_requests $#)" "$(printf '%s\n' "$@")" "the last $# requests in nginx's log"
+}
+
 # Everything below against nginx, with the built-in client, then with curl:
 # the two must agree.
 both() {
@@ -32,6 +43,15 @@ both() {
     ok test_headers 2
     ok test_post_form 3
     ok test_head 2
+    ok test_redirect_post 8
+    expect_requests "POST /moved" "GET /method" "POST /found" "GET /method" \
+        "POST /permanent" "POST /method" "PUT /moved" "PUT /method"
+    ok test_head_see_other 2
+    expect_requests "HEAD /see-other" "HEAD /method"
+    ok test_replace_headers 3
+    ok test_header_case 1
+    ok test_odd_urls 2
+    expect_requests "GET /auth" "GET /headers"
 
     step "test_loop: 31 hits, one Error"
     before=$(access_log_lines)
@@ -75,6 +95,15 @@ step "--- the same with LOADS_HTTP=curl"
 export LOADS_HTTP=curl
 both
 unset LOADS_HTTP
+
+step "through an HTTP proxy (http_proxy: curl), to a port where nothing listens"
+target=http://127.0.0.1:$(free_port)
+http_proxy=$NGINX_URL TARGET=$target ok test_proxy 1
+expect_eq "$(tail -n 1 "$NGINX_LOG" | awk -F'"' '{ print $2 }')" "GET $target/method HTTP/1.1" \
+    "the request line nginx got as the proxy"
+TARGET=$target run_loads http_cases.TestHttp.test_proxy
+expect_status 1
+expect_out_contains "Connection refused"
 
 # https, to nginx with TLS: the redirects and the cookie jar are the
 # runner's whichever client sends (built-in with OpenSSL, or curl): a cookie

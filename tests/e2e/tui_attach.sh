@@ -100,6 +100,7 @@ grep -qE '^Duration: [4-9]\.[0-9]{2} seconds$' "$BG_OUT" ||
     fail "the detached run did not run its 4 s" "$(cat "$BG_OUT")"
 
 step "without a terminal: waits for the end, prints the summary"
+base=$(access_log_lines)
 start_bg -u 2 -d 3s
 bg=$RUN_PID
 RUN_PID=
@@ -110,3 +111,7 @@ expect_status 0
 expect_eq "$BG_STATUS" 0 "status of the background run"
 expect_out_line "Hits: $(sed -n 's/^Hits: \([0-9][0-9]*\)$/\1/p' "$BG_OUT")"
 expect_out_line "Errors: 0"
+# Against nginx too: one request, and one successful run, per hit.
+hits=$(out_field Hits)
+expect_access_log $((base + hits))
+expect_out_line "Success: $hits"

@@ -8,8 +8,10 @@ use_module ws_cases.c
 start_echo
 
 step "-u 200 -c 1, 50 round trips each, --ramp-up 1"
+echo_mark
 run_loads ws_cases.TestWsEcho.test_roundtrips --server-url "$ECHO_URL" -u 200 -c 1 --ramp-up 1
 expect_status 0
+expect_echo_counts
 expect_no_core
 expect_out_line "Opened web sockets: 200"
 # "message 0".."message 9" are 9 bytes, "message 10".."message 49" 10.
@@ -19,8 +21,10 @@ expect_out_line "Errors: 0"
 expect_out_line "Failures: 0"
 
 step "-u 200 -c 1 without ramp-up: all connect at once"
+echo_mark
 run_loads ws_cases.TestWsEcho.test_roundtrips --server-url "$ECHO_URL" -u 200 -c 1
 expect_status 0
+expect_echo_counts
 expect_out_line "Opened web sockets: 200"
 expect_out_line "Success: 200"
 expect_out_line "Errors: 0"

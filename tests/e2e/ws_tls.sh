@@ -31,8 +31,10 @@ expect_out_line "Success: 1"
 
 step "trusted through SSL_CERT_FILE: -u 3 -c 2 over wss://"
 export SSL_CERT_FILE=$dir/cert.pem
+echo_mark
 run_loads ws_example.TestWebSocket.test_echo --server-url "https://127.0.0.1:$port" -u 3 -c 2
 expect_status 0
+expect_echo_counts
 expect_out_line "Opened web sockets: 6"
 expect_out_line "Bytes received via web sockets : 102"
 expect_out_line "Success: 6"

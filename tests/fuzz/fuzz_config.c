@@ -85,5 +85,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         /* Values come from one line of the file: a newline is never echoed. */
         fuzz_check_err(err, sizeof(err), 0);
+    runner_opts_free(&opts);
     return 0;
 }

@@ -34,6 +34,7 @@ UNIT_TEST(cli_cluster_agents)
     CHECK_INT_EQ(o.ninclude_files, 1);
     CHECK_STR_EQ(o.include_files[0], "data.txt");
     CHECK(runner_is_remote(&o));
+    runner_opts_free(&o);
     CHECK_INT_EQ(parse(&o, err, sizeof(err), "example.A.b", NULL), 0);
     CHECK(!runner_is_remote(&o));
     CHECK_INT_EQ(parse(&o, err, sizeof(err), "example.A.b", "--agents", "0", NULL), -EINVAL);

@@ -2,6 +2,8 @@
  * Tests run against servers that misbehave (tests/e2e/bad_server*.sh, with
  * tests/e2e/modules/bad_http_server.c and nginx).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <loads.h>
@@ -54,4 +56,35 @@ LOADS_TEST(TestBad, test_8mib_kept_1mib)
         ;
     loads_assert(t, i == len, "body byte %zu is %d, expected 0", i, b[i]);
     loads_assert(t, b[len] == '\0', "no NUL after the body");
+}
+
+/* GET of an absolute URL whose base is in the environment variable var. */
+static void get_env(loads_test *t, const char *var, const char *path)
+{
+    const char *base = getenv(var);
+    char url[256];
+
+    loads_assert(t, base != NULL, "no %s in the environment", var);
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    loads_get(t, url);
+}
+
+/*
+ * A connect that never completes (bad_http_server full at FULL_URL) ends at
+ * --timeout: setUp and tearDown stamp the time around it in nginx's log
+ * (NGINX_URL, /at/ in at.log), and tearDown runs after the Error.
+ */
+LOADS_SETUP(TestConnect)
+{
+    get_env(t, "NGINX_URL", "/at/setup");
+}
+
+LOADS_TEARDOWN(TestConnect)
+{
+    get_env(t, "NGINX_URL", "/at/teardown");
+}
+
+LOADS_TEST(TestConnect, test_full)
+{
+    get_env(t, "FULL_URL", "/");
 }

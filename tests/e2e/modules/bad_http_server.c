@@ -25,9 +25,13 @@
  *   close    answers "hello world\n" as HTTP/1.0 without Content-Length,
  *            the end of the body being the close;
  *   interim  answers "100 Continue", then a 200 with "hello world\n" and
- *            Content-Length, keeping the connection open.
+ *            Content-Length, keeping the connection open;
+ *   full     never accepts: its listen queue (backlog 0) is kept full by a
+ *            connection of its own, so the system drops every SYN and a
+ *            client's connect hangs until the client gives up.
  *
- * It logs one line per event on stdout, flushed:
+ * It logs one line per event on stdout, flushed, each starting with the
+ * time (CLOCK_MONOTONIC, in seconds with 6 decimals) and a space:
  *   "conn N: accepted", "conn N: request GET /path HTTP/1.1",
  *   "conn N: closed, sent B body bytes" (when it closes, whoever closed),
  *   "conn N: reset, sent 0 body bytes" (reset),
@@ -53,8 +57,8 @@
 #define HEAD_MAX  8192
 #define TIB       (1024ULL * 1024 * 1024 * 1024)
 
-enum mode { SILENT, TRICKLE, RESET, GARBAGE, HUGE, CHUNKED, CLOSE, INTERIM };
-#define NMODES 8
+enum mode { SILENT, TRICKLE, RESET, GARBAGE, HUGE, CHUNKED, CLOSE, INTERIM, FULL };
+#define NMODES 9
 
 enum state {
     READING, /* reading a request head */
@@ -94,9 +98,11 @@ static void say(const struct conn *c, const char *fmt, ...)
 
 static void say(const struct conn *c, const char *fmt, ...)
 {
+    struct timespec ts;
     va_list ap;
 
-    printf("conn %u: ", c->id);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    printf("%lld.%06ld conn %u: ", (long long)ts.tv_sec, ts.tv_nsec / 1000, c->id);
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
@@ -146,6 +152,7 @@ static int answer(struct conn *c)
     c->opos = 0;
     switch (mode) {
     case SILENT:
+    case FULL: /* never gets here: it accepts nothing */
         return 0; /* stays READING, forever */
     case RESET:
         return -1;
@@ -267,8 +274,9 @@ static int on_write(int i)
 
 int main(int argc, char **argv)
 {
-    static const char *const names[NMODES] = {"silent", "trickle", "reset",   "garbage",
-                                              "huge",   "chunked", "close", "interim"};
+    static const char *const names[NMODES] = {"silent",  "trickle", "reset",
+                                              "garbage", "huge",    "chunked",
+                                              "close",   "interim", "full"};
     struct sockaddr_in sa;
     socklen_t slen = sizeof(sa);
     int lfd, one = 1, m;
@@ -278,7 +286,7 @@ int main(int argc, char **argv)
             break;
     if (argc != 2 || m == NMODES) {
         fprintf(stderr, "usage: bad_http_server "
-                        "silent|trickle|reset|garbage|huge|chunked|close|interim\n");
+                        "silent|trickle|reset|garbage|huge|chunked|close|interim|full\n");
         return 2;
     }
     mode = (enum mode)m;
@@ -288,10 +296,25 @@ int main(int argc, char **argv)
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 128) < 0 ||
+        bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(lfd, mode == FULL ? 0 : 128) < 0 ||
         getsockname(lfd, (struct sockaddr *)&sa, &slen) < 0) {
         perror("bad_http_server");
         return 1;
+    }
+    if (mode == FULL) {
+        /* One connection the system completes and queues; nothing accepts
+         * it, so the queue stays full and later SYNs are dropped. */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+            perror("bad_http_server: filling the queue");
+            return 1;
+        }
+        printf("bad_http_server: listening on %d\n", ntohs(sa.sin_port));
+        fflush(stdout);
+        for (;;)
+            pause();
     }
     printf("bad_http_server: listening on %d\n", ntohs(sa.sin_port));
     fflush(stdout);
@@ -331,10 +354,14 @@ int main(int argc, char **argv)
             short re = pfd[i + 1].revents;
             int rc = 0;
 
-            if (conns[i]->state == SENDING && (re & (POLLOUT | POLLERR | POLLHUP) ||
-                                               (mode == TRICKLE && now_ms() >= conns[i]->next_ms)))
+            /* A reset or hang-up first, whatever the state: recv says which,
+             * now (a trickle would see it only at its next byte). */
+            if (re & (POLLERR | POLLHUP))
+                rc = on_read(i);
+            else if (conns[i]->state == SENDING &&
+                     (re & POLLOUT || (mode == TRICKLE && now_ms() >= conns[i]->next_ms)))
                 rc = on_write(i);
-            else if (re & (POLLIN | POLLERR | POLLHUP))
+            else if (re & POLLIN)
                 rc = on_read(i);
             if (rc < 0)
                 drop(i, rc == -2);

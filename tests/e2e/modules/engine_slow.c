@@ -27,3 +27,12 @@ LOADS_TEST(TestSlow, test_slow_download)
     loads_response *r = loads_get(t, "/slow");
     loads_assert(t, loads_status(r) == 200, "/slow: status %d", loads_status(r));
 }
+
+/* Stamps its start in nginx's log (/at/start, at.log), then sleeps 10 s. */
+LOADS_TEST(TestSlow, test_stamp_sleep_long)
+{
+    loads_response *r = loads_get(t, "/at/start");
+
+    loads_assert(t, loads_status(r) == 200, "/at/start: status %d", loads_status(r));
+    loads_sleep(t, 10);
+}

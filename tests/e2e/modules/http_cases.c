@@ -150,3 +150,85 @@ LOADS_TEST(TestHttp, test_private_headers)
     r = loads_request(t, "GET", url, h, NULL, 0);
     expect_body(t, r, "auth=[] keep=[1]\n");
 }
+
+/* 301 and 302 turn a POST into a GET without its body; 308 keeps both. */
+LOADS_TEST(TestHttp, test_redirect_post)
+{
+    loads_response *r = loads_post(t, "/moved", "text/plain", "12345", 5);
+
+    expect_body(t, r, "GET \n");
+    r = loads_post(t, "/found", "text/plain", "12345", 5);
+    expect_body(t, r, "GET \n");
+    r = loads_post(t, "/permanent", "text/plain", "12345", 5);
+    expect_body(t, r, "POST 5\n");
+    r = loads_request(t, "PUT", "/moved", NULL, "xyz", 3);
+    expect_body(t, r, "PUT 3\n");
+}
+
+/* HEAD through a 303 stays a HEAD (nginx's log shows both hops). */
+LOADS_TEST(TestHttp, test_head_see_other)
+{
+    loads_response *r = loads_request(t, "HEAD", "/see-other", NULL, NULL, 0);
+
+    loads_assert(t, loads_status(r) == 200, "status %d", loads_status(r));
+    loads_assert(t, loads_body_len(r) == 0, "body of %zu bytes", loads_body_len(r));
+}
+
+/* The user's Host, Cookie and Content-Type replace the client's own; the
+ * jar's cookie goes when the user gives none. */
+LOADS_TEST(TestHttp, test_replace_headers)
+{
+    static const char *const h[] = {"Host: example.test", "Cookie: mine=1",
+                                    "Content-Type: text/x-mine", NULL};
+    loads_response *r = loads_get(t, "/set-cookie");
+
+    r = loads_request(t, "POST", "/headers", h, "abc", 3);
+    loads_assert(t,
+                 loads_contains(r, "type=text/x-mine length=3 host=example.test "
+                                   "cookie=[mine=1]\n"),
+                 "replaced: body [%s]", loads_body(r));
+    r = loads_get(t, "/headers");
+    loads_assert(t, loads_contains(r, " cookie=[session=abc123]\n"), "jar: body [%s]",
+                 loads_body(r));
+}
+
+/* loads_header finds a header whatever the case of its name. */
+LOADS_TEST(TestHttp, test_header_case)
+{
+    loads_response *r = loads_get(t, "/big");
+    const char *len = loads_header(r, "content-LENGTH");
+    const char *type = loads_header(r, "CONTENT-TYPE");
+
+    loads_assert(t, len && strcmp(len, "65536") == 0, "content-LENGTH: %s", len ? len : "none");
+    loads_assert(t, type && strcmp(type, "application/octet-stream") == 0, "CONTENT-TYPE: %s",
+                 type ? type : "none");
+    loads_assert(t, loads_header(r, "X-Not-There") == NULL, "a header that is not there");
+}
+
+/* URLs the built-in client leaves to curl: user:pw@ (sent as Basic
+ * authorization), and /../ (resolved before sending: nginx logs /headers). */
+LOADS_TEST(TestHttp, test_odd_urls)
+{
+    const char *base = loads_server_url(t);
+    char url[256];
+    loads_response *r;
+
+    loads_assert(t, strncmp(base, "http://", 7) == 0, "--server-url %s", base);
+    snprintf(url, sizeof(url), "http://u:pw@%s/auth", base + 7);
+    r = loads_get(t, url);
+    expect_body(t, r, "auth=[Basic dTpwdw==] keep=[]\n");
+    r = loads_get(t, "/x/../headers");
+    loads_assert(t, loads_contains(r, "ua=loads/"), "/x/../headers: body [%s]", loads_body(r));
+}
+
+/* A GET of $TARGET/method, where nothing listens: through the proxy of
+ * http_proxy only. */
+LOADS_TEST(TestHttp, test_proxy)
+{
+    char url[256];
+    loads_response *r;
+
+    snprintf(url, sizeof(url), "%s/method", getenv("TARGET"));
+    r = loads_get(t, url);
+    expect_body(t, r, "GET \n");
+}

@@ -146,3 +146,135 @@ LOADS_TEST(TestWsEcho, test_forever)
     }
     loads_ws_close(t, ws);
 }
+
+/* ---------------------------------------------- the API (ws_api.sh) */
+
+/* Each message: its text (or bytes as hex when binary) and type, in order. */
+struct log {
+    int count;
+    char text[4][64];
+    int binary[4];
+};
+
+static void on_log(loads_test *t, loads_ws *ws, const void *data, size_t len, int binary,
+                   void *user)
+{
+    struct log *log = user;
+    char *out;
+
+    if (log->count >= 4)
+        return;
+    out = log->text[log->count];
+    if (binary)
+        for (size_t i = 0; i < len && i < 20; i++)
+            snprintf(out + 2 * i, 3, "%02x", ((const unsigned char *)data)[i]);
+    else
+        snprintf(out, 64, "%.*s", (int)len, (const char *)data);
+    log->binary[log->count++] = binary;
+}
+
+/* Three messages sent before any receive come back queued, in order. */
+LOADS_TEST(TestWsApi, test_queued)
+{
+    struct log log = {0};
+    loads_ws *ws = loads_ws_connect(t, "/", on_log, &log);
+    static const char *const want[] = {"one", "two", "three"};
+
+    for (int i = 0; i < 3; i++)
+        loads_ws_send(t, ws, want[i]);
+    loads_sleep(t, 0.2); /* all three have arrived: they wait in the queue */
+    for (int i = 0; i < 3; i++) {
+        size_t n = loads_ws_receive(t, ws, 5);
+
+        loads_assert(t, log.count == i + 1, "receive %d: %d messages seen", i, log.count);
+        loads_assert(t, !strcmp(log.text[i], want[i]), "message %d: '%s'", i, log.text[i]);
+        loads_assert(t, n == strlen(want[i]), "message %d: length %zu", i, n);
+    }
+    loads_ws_close(t, ws);
+}
+
+/* The binary flag of each message, as it was sent. */
+LOADS_TEST(TestWsApi, test_binary_flag)
+{
+    static const unsigned char bytes[] = {0x00, 0x01, 0xfe};
+    struct log log = {0};
+    loads_ws *ws = loads_ws_connect(t, "/", on_log, &log);
+
+    loads_ws_send(t, ws, "text");
+    loads_ws_receive(t, ws, 5);
+    loads_ws_send_binary(t, ws, bytes, sizeof(bytes));
+    loads_ws_receive(t, ws, 5);
+    loads_assert(t, log.binary[0] == 0 && !strcmp(log.text[0], "text"), "first: %d '%s'",
+                 log.binary[0], log.text[0]);
+    loads_assert(t, log.binary[1] == 1 && !strcmp(log.text[1], "0001fe"), "second: %d '%s'",
+                 log.binary[1], log.text[1]);
+    loads_ws_close(t, ws);
+}
+
+/* connect_ex: the offered subprotocols and a header reach the server,
+ * which tells them in its first message on /handshake. */
+LOADS_TEST(TestWsApi, test_connect_ex)
+{
+    static const char *const headers[] = {"X-Test: yes", NULL};
+    struct log log = {0};
+    loads_ws *ws = loads_ws_connect_ex(t, "/handshake", "chat, echo", headers, on_log, &log);
+
+    loads_ws_receive(t, ws, 5);
+    loads_assert(t, !strcmp(log.text[0], "protocol=[chat, echo] x-test=[yes]"), "got '%s'",
+                 log.text[0]);
+    loads_ws_close(t, ws);
+    ws = loads_ws_connect_ex(t, "/handshake", NULL, NULL, on_log, &log);
+    loads_ws_receive(t, ws, 5);
+    loads_assert(t, !strcmp(log.text[1], "protocol=[] x-test=[]"), "got '%s'", log.text[1]);
+}
+
+/* A send after the server closed the socket is an Error. */
+LOADS_TEST(TestWsApi, test_send_after_server_close)
+{
+    loads_ws *ws = loads_ws_connect(t, "/close-after-1", NULL, NULL);
+
+    loads_ws_send(t, ws, "one");
+    loads_ws_receive(t, ws, 5);
+    loads_sleep(t, 0.3); /* the server's close arrives */
+    loads_ws_send(t, ws, "two");
+}
+
+/* Any call on a socket the test closed is an Error. */
+LOADS_TEST(TestWsApi, test_send_after_close)
+{
+    loads_ws *ws = loads_ws_connect(t, "/", NULL, NULL);
+
+    loads_ws_close(t, ws);
+    loads_ws_send(t, ws, "late");
+}
+
+LOADS_TEST(TestWsApi, test_receive_after_close)
+{
+    loads_ws *ws = loads_ws_connect(t, "/", NULL, NULL);
+
+    loads_ws_close(t, ws);
+    loads_ws_receive(t, ws, 1);
+}
+
+LOADS_TEST(TestWsApi, test_close_twice)
+{
+    loads_ws *ws = loads_ws_connect(t, "/", NULL, NULL);
+
+    loads_ws_close(t, ws);
+    loads_ws_close(t, ws);
+}
+
+/* A receive timeout of 0 or less means --timeout. */
+LOADS_TEST(TestWsApi, test_receive_zero)
+{
+    loads_ws *ws = loads_ws_connect(t, "/", NULL, NULL);
+
+    loads_ws_receive(t, ws, 0);
+}
+
+LOADS_TEST(TestWsApi, test_receive_negative)
+{
+    loads_ws *ws = loads_ws_connect(t, "/", NULL, NULL);
+
+    loads_ws_receive(t, ws, -3);
+}
