@@ -87,6 +87,10 @@ void tui_progress_line(FILE *f, const struct shm_header *h, const struct shm_sta
             (unsigned long long)st->c.users_active, (unsigned long long)st->c.hits,
             (int)tui_rps(st), (unsigned long long)st->c.successes,
             (unsigned long long)st->c.failures, (unsigned long long)st->c.errors);
+    if (h->rate_stages)
+        fprintf(f, "loads: %s  runs started %llu of %llu scheduled  dropped %llu\n", elapsed,
+                (unsigned long long)st->c.runs_started, (unsigned long long)h->scheduled_runs,
+                (unsigned long long)st->c.dropped);
     fflush(f);
 }
 

@@ -247,12 +247,19 @@ static void start_arrival(struct worker *w, uint64_t n, int64_t at)
         vu_wake(t->vu);
 }
 
-/* Starts every run due by now (all that are left when all is set). */
+/*
+ * Starts every run due by now (all that are left when all is set).  The
+ * slot's place moves past a run before it starts: a run that crashes the
+ * worker is not started again by its replacement.
+ */
 static void start_due(struct worker *w, int64_t now, int all)
 {
     while (w->next_at >= 0 && (all || w->next_at <= now) && !w->stopping) {
-        start_arrival(w, w->next_run, w->next_at);
+        uint64_t n = w->next_run;
+        int64_t at = w->next_at;
+
         next_arrival(w);
+        start_arrival(w, n, at);
     }
 }
 
