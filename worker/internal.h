@@ -80,6 +80,7 @@ struct worker {
     /* The open model (--rate): the pool and this worker's place in the schedule. */
     uv_poll_t arrivals;           /* arrivals_fd is readable: a run is due */
     int arrivals_fd;              /* a timerfd set to the next run's time; -1: none */
+    int64_t woke_us;              /* CLOCK_MONOTONIC of its last wake-up; 0: none */
     struct loads_test **idle;     /* VUs of the pool waiting for a run (a stack) */
     uint32_t nidle;
     uint64_t next_run;            /* the next run of this worker's stripe */
