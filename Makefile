@@ -157,7 +157,8 @@ lint:
 	  runner base http ws worker shm tui cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
-	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/soak .ci/run
+	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/bench-rate \
+	  scripts/soak .ci/run
 
 bench: all
 	scripts/bench
