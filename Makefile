@@ -107,8 +107,8 @@ FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/shm/shm.o $(FUZZ_BUILD)/base/buf.o $(FUZZ_BUILD)/http/url.o \
                 $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o \
                 $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
-                $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/threshold.o \
-                $(FUZZ_BUILD)/worker/arrival.o
+                $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/recent.o \
+                $(FUZZ_BUILD)/shm/threshold.o $(FUZZ_BUILD)/worker/arrival.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -89,24 +89,6 @@ struct agent {
     int dropped;                  /* the run is given up: report nothing more */
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("loads-agent: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static void send_msg(struct agent *a, struct cl_msg *m)
 {
     cl_send(a->sock, NULL, m);
@@ -392,7 +374,7 @@ static void on_run(struct agent *a, struct cl_msg *m)
     a->stops = 0;
     a->dropped = 0;
     memset(&a->prev, 0, sizeof(a->prev));
-    logf_("run %s: building %s in %s", a->run, a->spec.test, dir);
+    cl_logf("run %s: building %s in %s", a->run, a->spec.test, dir);
 }
 
 /* Reads what the child says about its build. */
@@ -416,9 +398,9 @@ static void read_status(struct agent *a)
         snprintf(m.run, sizeof(m.run), "%s", a->run);
         send_msg(a, &m);
         a->state = ST_READY;
-        logf_("run %s: ready", a->run);
+        cl_logf("run %s: ready", a->run);
     } else if (n == 0 && a->status_buf[0] == 'E' && !a->dropped) {
-        logf_("run %s: %s", a->run, a->status_buf + 1);
+        cl_logf("run %s: %s", a->run, a->status_buf + 1);
         send_failed(a, a->run, 2, a->status_buf + 1);
         a->dropped = 1;
     }
@@ -622,7 +604,7 @@ static void child_exited(struct agent *a, int status)
             snprintf(m.run, sizeof(m.run), "%s", a->run);
             send_msg(a, &m);
         }
-        logf_("run %s: done, status %d%s", a->run, code,
+        cl_logf("run %s: done, status %d%s", a->run, code,
               WIFSIGNALED(status) ? " (its supervisor was killed)" : "");
     } else if (!a->dropped && a->state != ST_IDLE) {
         send_failed(a, a->run, code == 2 ? 2 : 1,
@@ -665,13 +647,13 @@ static void on_message(struct agent *a, struct cl_msg *m)
 {
     a->heard_ms = cl_now_ms();
     if (a->broker_lost) {
-        logf_("the broker answers again");
+        cl_logf("the broker answers again");
         a->broker_lost = 0;
     }
     switch (m->type) {
     case CL_WELCOME:
         if (!a->welcomed)
-            logf_("registered with %s", a->endpoint);
+            cl_logf("registered with %s", a->endpoint);
         a->welcomed = 1;
         break;
     case CL_WHO:
@@ -690,12 +672,12 @@ static void on_message(struct agent *a, struct cl_msg *m)
             a->start_fd = -1;
             a->state = ST_RUNNING;
             a->next_delta_ms = cl_now_ms() + TICK_MS;
-            logf_("run %s: started", a->run);
+            cl_logf("run %s: started", a->run);
         }
         break;
     case CL_STOP:
         if (a->state != ST_IDLE && strcmp(m->run, a->run) == 0) {
-            logf_("run %s: stop%s", a->run, m->hard ? " now" : "");
+            cl_logf("run %s: stop%s", a->run, m->hard ? " now" : "");
             stop_child(a, m->hard);
         }
         break;
@@ -714,7 +696,7 @@ static void tick(struct agent *a)
     if (a->heard_ms && now - a->heard_ms > CL_TIMEOUT_MS && !a->broker_lost) {
         a->broker_lost = 1;
         a->welcomed = 0;
-        logf_("no word from the broker for %d s%s", CL_TIMEOUT_MS / 1000,
+        cl_logf("no word from the broker for %d s%s", CL_TIMEOUT_MS / 1000,
               a->state != ST_IDLE ? ": stopping the run" : "");
         if (a->state != ST_IDLE) {
             a->dropped = 1;
@@ -727,9 +709,9 @@ static void tick(struct agent *a)
 
         a->warned_silent = 1;
         if (cl_auth_failure(a->sock, err, sizeof(err)) < 0)
-            logf_("%s", err);
+            cl_logf("%s", err);
         else
-            logf_("no answer from %s yet: is the broker running%s? still trying",
+            cl_logf("no answer from %s yet: is the broker running%s? still trying",
                   a->endpoint, a->keys.have ? ", and is this agent's public key in its "
                                               "--allow folder" : "");
     }
@@ -754,7 +736,7 @@ static void tick(struct agent *a)
         }
     }
     if (a->nq && now - a->q[0].sent_ms > RESEND_MS && !a->dropped) {
-        logf_("run %s: sending %u unacknowledged delta%s again (from %llu)", a->run, a->nq,
+        cl_logf("run %s: sending %u unacknowledged delta%s again (from %llu)", a->run, a->nq,
               a->nq == 1 ? "" : "s", (unsigned long long)a->q[0].seq);
         for (uint32_t k = 0; k < a->nq; k++)
             send_pending(a, &a->q[k]);
@@ -768,7 +750,7 @@ static void serve(struct agent *a)
     a->started_ms = cl_now_ms();
     send_hello(a);
     a->hb_ms = cl_now_ms() + CL_HB_MS;
-    while (!stop_signal) {
+    while (!cl_stop_signal) {
         struct cl_msg m;
         char err[256];
         int rc;
@@ -776,7 +758,7 @@ static void serve(struct agent *a)
         cl_poll(&a->sock, 1, 100);
         while ((rc = cl_recv(a->sock, NULL, &m, err, sizeof(err))) != -EAGAIN) {
             if (rc == -EPROTO) {
-                logf_("dropped a message from the broker: %s", err);
+                cl_logf("dropped a message from the broker: %s", err);
                 continue;
             }
             if (rc < 0)
@@ -845,9 +827,10 @@ int main(int argc, char **argv)
     };
     static struct agent a;
     const char *key = NULL, *broker_key = NULL;
-    struct sigaction sa;
     char err[1024];
     int c;
+
+    cl_daemon_start("loads-agent");
 
     a.endpoint = CL_DEFAULT_ENDPOINT;
     a.status_fd = a.start_fd = a.fifo_fd = -1;
@@ -864,20 +847,20 @@ int main(int argc, char **argv)
         case 'V': printf("loads-agent %s\n", LOADS_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
         default:
-            logf_("unknown option or missing value: %s; see --help", argv[optind - 1]);
+            cl_logf("unknown option or missing value: %s; see --help", argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        logf_("unexpected '%s'; see --help", argv[optind]);
+        cl_logf("unexpected '%s'; see --help", argv[optind]);
         return 2;
     }
     if (!key != !broker_key) {
-        logf_("--key and --broker-key go together: this agent's keys and the broker's");
+        cl_logf("--key and --broker-key go together: this agent's keys and the broker's");
         return 2;
     }
     if (key && cl_keys_load(&a.keys, key, broker_key, err, sizeof(err)) < 0) {
-        logf_("%s", err);
+        cl_logf("%s", err);
         return 2;
     }
     /* A folder of its own: agents of one machine may share the work folder. */
@@ -887,7 +870,7 @@ int main(int argc, char **argv)
         snprintf(a.workdir + n, sizeof(a.workdir) - n, "/agent-%d", (int)getpid());
     }
     if (make_parents(a.workdir) < 0 || (mkdir(a.workdir, 0700) < 0 && errno != EEXIST)) {
-        logf_("cannot make the work folder %s: %s", a.workdir, strerror(errno));
+        cl_logf("cannot make the work folder %s: %s", a.workdir, strerror(errno));
         return 2;
     }
     /* One routing id for the agent's life: after a cut connection the
@@ -908,19 +891,14 @@ int main(int argc, char **argv)
         a.sock = cl_connect(a.endpoint, &a.keys, id, err, sizeof(err));
     }
     if (!a.sock) {
-        logf_("%s", err);
+        cl_logf("%s", err);
         cl_ctx_close();
         return 2;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    logf_("%s:%d connecting to %s%s", a.host, (int)getpid(), a.endpoint,
+    cl_logf("%s:%d connecting to %s%s", a.host, (int)getpid(), a.endpoint,
           a.keys.have ? " with CURVE keys" : "");
     serve(&a);
-    logf_("stopping on signal %d", (int)stop_signal);
+    cl_logf("stopping on signal %d", (int)cl_stop_signal);
     if (a.child > 0) {
         a.dropped = 1;
         stop_child(&a, 1);

@@ -97,24 +97,6 @@ struct broker {
     uint64_t run_counter;
 };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("loads-broker: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 static int same_id(const struct cl_id *a, const struct cl_id *b)
 {
     return a->len == b->len && memcmp(a->b, b->b, a->len) == 0;
@@ -134,7 +116,7 @@ static void send_to(struct broker *b, const struct cl_id *id, struct cl_msg *m)
     int rc = cl_send(b->sock, id, m);
 
     if (rc < 0 && rc != -EAGAIN)
-        logf_("cannot send %s: %s", cl_type_name(m->type), strerror(-rc));
+        cl_logf("cannot send %s: %s", cl_type_name(m->type), strerror(-rc));
 }
 
 /* Sends m to every watcher of r. */
@@ -227,7 +209,7 @@ static void check_run_end(struct broker *b, struct run *r)
     r->ended_ms = cl_now_ms();
     r->seg.hdr->ended_mono_us = r->seg.hdr->started_mono_us + (int64_t)(r->elapsed * 1e6);
     r->seg.hdr->state = SHM_RUN_DONE;
-    logf_("run %s ended after %.2f s (%u agent%s, %u lost)", r->id, r->elapsed, r->nagents,
+    cl_logf("run %s ended after %.2f s (%u agent%s, %u lost)", r->id, r->elapsed, r->nagents,
           r->nagents == 1 ? "" : "s", lost);
     snprintf(m.run, sizeof(m.run), "%s", r->id);
     m.at = r->elapsed;
@@ -274,7 +256,7 @@ static void fail_run(struct broker *b, struct run *r, int status, const char *wh
     }
     snprintf(m.error, sizeof(m.error), "%s", why);
     tell_watchers(b, r, &m);
-    logf_("run %s failed: %s", r->id, why);
+    cl_logf("run %s failed: %s", r->id, why);
     r->state = RUN_DONE;
     r->elapsed = 0;
     r->ended_ms = cl_now_ms();
@@ -328,7 +310,7 @@ static void start_run(struct broker *b, struct run *r)
         m.agents = i; /* its stripe of a --rate schedule */
         send_to(b, &r->ra[i].agent->id, &m);
     }
-    logf_("run %s started on %u agent%s: %s", r->id, r->nagents, r->nagents == 1 ? "" : "s",
+    cl_logf("run %s started on %u agent%s: %s", r->id, r->nagents, r->nagents == 1 ? "" : "s",
           r->spec.test);
     send_info(b, r, NULL);
 }
@@ -464,7 +446,7 @@ static void on_submit(struct broker *b, const struct cl_id *from, struct cl_msg 
     }
     send_to(b, from, &ok);
     free(ok.list);
-    logf_("run %s: %s on %u agent%s%s", r->id, r->spec.test, r->nagents,
+    cl_logf("run %s: %s on %u agent%s%s", r->id, r->spec.test, r->nagents,
           r->nagents == 1 ? "" : "s", r->detach ? ", detached" : "");
 }
 
@@ -572,7 +554,7 @@ static void on_runner(struct broker *b, const struct cl_id *from, struct cl_msg 
                 stop_run(b, r, 1);
                 p.count++;
             }
-        logf_("purge: stopping %llu run%s", (unsigned long long)p.count,
+        cl_logf("purge: stopping %llu run%s", (unsigned long long)p.count,
               p.count == 1 ? "" : "s");
         send_to(b, from, &p);
         break;
@@ -585,7 +567,7 @@ static void on_runner(struct broker *b, const struct cl_id *from, struct cl_msg 
         break;
     case CL_STOP:
         if ((r = find_run(b, m->run)) != NULL) {
-            logf_("run %s: stop asked%s", r->id, m->hard ? " (now)" : "");
+            cl_logf("run %s: stop asked%s", r->id, m->hard ? " (now)" : "");
             stop_run(b, r, m->hard);
         }
         break;
@@ -627,7 +609,7 @@ static void on_hello(struct broker *b, const struct cl_id *from, struct cl_msg *
             return;
         a->next = b->agents;
         b->agents = a;
-        logf_("agent %s:%lld registered (Loads %s)", m->host, (long long)m->pid, m->sw);
+        cl_logf("agent %s:%lld registered (Loads %s)", m->host, (long long)m->pid, m->sw);
     }
     a->id = *from;
     snprintf(a->host, sizeof(a->host), "%s", m->host);
@@ -689,14 +671,14 @@ static void catch_up(struct broker *b, struct agent *a, const struct cl_msg *hb)
     if (now - r->sent_ms < 2000)
         return;
     if (a->state == AG_BUILDING && strcmp(hb->state, "idle") == 0 && r->run_buf) {
-        logf_("run %s: sending the run to agent %s:%lld again", r->id, a->host,
+        cl_logf("run %s: sending the run to agent %s:%lld again", r->id, a->host,
               (long long)a->pid);
         cl_send_raw(b->sock, &a->id, r->run_buf, r->run_len);
         r->sent_ms = now;
     } else if (a->state == AG_RUNNING && strcmp(hb->state, "ready") == 0) {
         struct cl_msg m = {.type = CL_START, .agents = a->index, .count = r->nagents};
 
-        logf_("run %s: sending the start to agent %s:%lld again", r->id, a->host,
+        cl_logf("run %s: sending the start to agent %s:%lld again", r->id, a->host,
               (long long)a->pid);
         snprintf(m.run, sizeof(m.run), "%s", r->id);
         send_to(b, &a->id, &m);
@@ -797,7 +779,7 @@ static void lose_agent(struct broker *b, struct agent *a)
         ra->state = RA_LOST;
         ra->agent = NULL;
         shm_slot(&r->seg, a->index)->state = SHM_WORKER_CRASHED;
-        logf_("run %s: agent %s:%lld lost at %.1f s", r->id, a->host, (long long)a->pid,
+        cl_logf("run %s: agent %s:%lld lost at %.1f s", r->id, a->host, (long long)a->pid,
               ra->lost_at);
         snprintf(m.run, sizeof(m.run), "%s", r->id);
         m.at = ra->lost_at;
@@ -812,7 +794,7 @@ static void lose_agent(struct broker *b, struct agent *a)
             check_run_end(b, r);
         }
     } else {
-        logf_("agent %s:%lld lost", a->host, (long long)a->pid);
+        cl_logf("agent %s:%lld lost", a->host, (long long)a->pid);
     }
     for (p = &b->agents; *p; p = &(*p)->next)
         if (*p == a) {
@@ -852,7 +834,7 @@ static void tick(struct broker *b)
         }
         /* A run whose runner went away, and that was not detached, stops. */
         if (!alive && !r->detach && r->state != RUN_DONE) {
-            logf_("run %s: its runner is gone; stopping it", r->id);
+            cl_logf("run %s: its runner is gone; stopping it", r->id);
             r->detach = 1;
             stop_run(b, r, 0);
             if (r->state == RUN_STARTING)
@@ -879,7 +861,7 @@ static void serve(struct broker *b)
 {
     int64_t next_tick = cl_now_ms() + CL_HB_MS;
 
-    while (!stop_signal) {
+    while (!cl_stop_signal) {
         void *socks[2] = {b->sock, b->zap ? cl_zap_socket(b->zap) : NULL};
         int64_t wait = next_tick - cl_now_ms();
 
@@ -889,7 +871,7 @@ static void serve(struct broker *b)
 
             cl_zap_handle(b->zap);
             if (n)
-                logf_("refused %d client%s that failed the CURVE handshake (no keys, or "
+                cl_logf("refused %d client%s that failed the CURVE handshake (no keys, or "
                       "not this broker's public key)", n, n == 1 ? "" : "s");
         }
         for (int n = 0; n < 10000; n++) {
@@ -901,7 +883,7 @@ static void serve(struct broker *b)
             if (rc == -EAGAIN)
                 break;
             if (rc == -EPROTO) {
-                logf_("dropped a message: %s", err);
+                cl_logf("dropped a message: %s", err);
                 continue;
             }
             if (rc < 0)
@@ -953,9 +935,10 @@ int main(int argc, char **argv)
     const char *endpoint = CL_DEFAULT_ENDPOINT, *key = NULL, *allow = NULL;
     struct broker b = {0};
     struct cl_keys keys = {0};
-    struct sigaction sa;
     char err[1024];
     int c;
+
+    cl_daemon_start("loads-broker");
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -965,7 +948,7 @@ int main(int argc, char **argv)
         case 'a': allow = optarg; break;
         case 'g':
             if (cl_keygen(optarg, err, sizeof(err)) < 0) {
-                logf_("%s", err);
+                cl_logf("%s", err);
                 return 2;
             }
             printf("wrote %s (public key: give it to the others) and %s_secret (keep it "
@@ -974,42 +957,37 @@ int main(int argc, char **argv)
         case 'V': printf("loads-broker %s\n", LOADS_VERSION); return 0;
         case 'h': fputs(usage, stdout); return 0;
         default:
-            logf_("unknown option or missing value: %s; see --help", argv[optind - 1]);
+            cl_logf("unknown option or missing value: %s; see --help", argv[optind - 1]);
             return 2;
         }
     }
     if (optind < argc) {
-        logf_("unexpected '%s'; see --help", argv[optind]);
+        cl_logf("unexpected '%s'; see --help", argv[optind]);
         return 2;
     }
     if (!key != !allow) {
-        logf_("--key and --allow go together: the broker's keys and the keys it lets in");
+        cl_logf("--key and --allow go together: the broker's keys and the keys it lets in");
         return 2;
     }
     if (key && cl_keys_load(&keys, key, NULL, err, sizeof(err)) < 0) {
-        logf_("%s", err);
+        cl_logf("%s", err);
         return 2;
     }
     if (allow && !(b.zap = cl_zap_open(allow, err, sizeof(err)))) {
-        logf_("%s", err);
+        cl_logf("%s", err);
         return 2;
     }
     b.sock = cl_bind(endpoint, &keys, err, sizeof(err));
     if (!b.sock) {
-        logf_("%s", err);
+        cl_logf("%s", err);
         cl_zap_close(b.zap);
         cl_ctx_close();
         return 2;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    logf_("listening on %s (%s), pid %d", endpoint,
+    cl_logf("listening on %s (%s), pid %d", endpoint,
           keys.have ? "CURVE keys, allow list" : "no keys: this machine only", (int)getpid());
     serve(&b);
-    logf_("stopping on signal %d", (int)stop_signal);
+    cl_logf("stopping on signal %d", (int)cl_stop_signal);
     for (struct run *r = b.runs; r; r = r->next)
         if (r->state != RUN_DONE)
             stop_run(&b, r, 1);

@@ -3,6 +3,8 @@
  */
 #include <czmq.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,4 +492,37 @@ int cl_zap_handle(struct cl_zap *z)
         zmq_send(z->sock, key, strlen(key), ZMQ_SNDMORE);
         zmq_send(z->sock, "", 0, 0);
     }
+}
+
+/* ------------------------------------------------------------ programs */
+
+volatile sig_atomic_t cl_stop_signal;
+static const char *cl_name = "loads";
+
+static void on_stop_signal(int sig)
+{
+    cl_stop_signal = sig;
+}
+
+void cl_daemon_start(const char *name)
+{
+    struct sigaction sa;
+
+    cl_name = name;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void cl_logf(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cl_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }

@@ -10,6 +10,7 @@
 #ifndef LOADS_CLUSTER_NET_H
 #define LOADS_CLUSTER_NET_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,5 +136,14 @@ int cl_poll(void *const *socks, int n, long ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t cl_now_ms(void);
+
+/*
+ * A long-running program's lines on stderr, "loads-agent: ..." (the name
+ * given once to cl_daemon_start), and its stop: SIGTERM and SIGINT set
+ * cl_stop_signal (SIGPIPE is ignored).
+ */
+void cl_daemon_start(const char *name);
+void cl_logf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern volatile sig_atomic_t cl_stop_signal;
 
 #endif

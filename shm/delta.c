@@ -28,27 +28,6 @@ void shm_delta_free(struct shm_delta *d)
     memset(d, 0, sizeof(*d));
 }
 
-int shm_sparse_push(struct hist_sparse *s, uint32_t i, uint64_t n)
-{
-    if (s->n == s->cap) {
-        uint32_t cap = s->cap ? s->cap * 2 : 32;
-        uint32_t *idx = realloc(s->idx, cap * sizeof(*idx));
-        uint64_t *cnt;
-
-        if (!idx)
-            return -ENOMEM;
-        s->idx = idx;
-        cnt = realloc(s->cnt, cap * sizeof(*cnt));
-        if (!cnt)
-            return -ENOMEM;
-        s->cnt = cnt;
-        s->cap = cap;
-    }
-    s->idx[s->n] = i;
-    s->cnt[s->n++] = n;
-    return 0;
-}
-
 /*
  * s = cur - prev, bucket by bucket (prev NULL: all of cur).  min and max
  * are cur's own: they only ever move outward, so the receiver keeps the

@@ -85,7 +85,5 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d);
 /* Adds the sparse buckets s into h (private or single-writer). */
 void shm_sparse_add(struct hist *h, const struct hist_sparse *s);
 
-/* Appends bucket i with count n to s, growing it.  Returns 0 or -ENOMEM. */
-int shm_sparse_push(struct hist_sparse *s, uint32_t i, uint64_t n);
 
 #endif

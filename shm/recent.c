@@ -7,6 +7,27 @@
 
 #include "shm/recent.h"
 
+int shm_sparse_push(struct hist_sparse *s, uint32_t i, uint64_t n)
+{
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 32;
+        uint32_t *idx = realloc(s->idx, cap * sizeof(*idx));
+        uint64_t *cnt;
+
+        if (!idx)
+            return -ENOMEM;
+        s->idx = idx;
+        cnt = realloc(s->cnt, cap * sizeof(*cnt));
+        if (!cnt)
+            return -ENOMEM;
+        s->cnt = cnt;
+        s->cap = cap;
+    }
+    s->idx[s->n] = i;
+    s->cnt[s->n++] = n;
+    return 0;
+}
+
 /* Copies the non-zero buckets of h into s.  Returns 0 or -ENOMEM. */
 static int sparse_set(struct hist_sparse *s, const struct hist *h)
 {
@@ -20,24 +41,8 @@ static int sparse_set(struct hist_sparse *s, const struct hist *h)
     for (uint32_t i = 0; i < HIST_COUNTS; i++) {
         uint64_t c = shm_load(&h->counts[i]);
 
-        if (!c)
-            continue;
-        if (s->n == s->cap) {
-            uint32_t cap = s->cap ? s->cap * 2 : 64;
-            uint32_t *idx = realloc(s->idx, cap * sizeof(*idx));
-            uint64_t *cnt;
-
-            if (!idx)
-                return -ENOMEM;
-            s->idx = idx;
-            cnt = realloc(s->cnt, cap * sizeof(*cnt));
-            if (!cnt)
-                return -ENOMEM;
-            s->cnt = cnt;
-            s->cap = cap;
-        }
-        s->idx[s->n] = i;
-        s->cnt[s->n++] = c;
+        if (c && shm_sparse_push(s, i, c) < 0)
+            return -ENOMEM;
     }
     return 0;
 }

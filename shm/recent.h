@@ -21,6 +21,9 @@ struct hist_sparse {
     uint64_t *cnt;        /* their counts */
 };
 
+/* Appends bucket i with count n to s, growing it.  Returns 0 or -ENOMEM. */
+int shm_sparse_push(struct hist_sparse *s, uint32_t i, uint64_t n);
+
 /* The writer's private state: the last SHM_RECENT seconds. */
 struct shm_recent {
     struct hist_sparse secs[SHM_RECENT];
