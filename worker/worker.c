@@ -18,8 +18,8 @@
  * this worker's stripe of its run numbers; a timer fires when the next is
  * due, and each due run goes to an idle VU of a pool, which grows up to
  * max_users; with none idle and none to add, the run is dropped and
- * counted, never started late.  A run's lateness (the loop's own delay)
- * is added to its response times.  The timer is a timerfd in the loop,
+ * counted, never kept to start late.  A run's lateness (the loop's own
+ * delay, the timer's tick) is added to its response times.  The timer is a timerfd in the loop,
  * armed at the next run's microsecond (libuv's timers count whole
  * milliseconds, which would make every run up to 1 ms late), but never
  * sooner than ARRIVAL_TICK_US after it last fired.
@@ -198,7 +198,7 @@ static void on_vu_finished(struct vu *vu, void *arg)
 
 static const struct vu_hooks vu_hooks = {on_vu_resume, on_vu_pause, on_vu_finished};
 
-/* Makes VU number idx of the worker (not started).  Returns it, or NULL. */
+/* Makes the worker's next VU (not started yet).  Returns it, or NULL. */
 static struct loads_test *add_vu(struct worker *w)
 {
     const struct worker_plan *p = w->plan;
@@ -282,7 +282,6 @@ static void start_due(struct worker *w, int64_t now, int all)
 static void arm_arrivals(struct worker *w)
 {
     struct itimerspec its = {{0, 0}, {0, 0}};
-
     int64_t at = w->next_at;
 
     if (w->next_at < 0 || w->stopping)
