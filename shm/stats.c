@@ -95,8 +95,8 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
     int64_t end;
 
     memset(st, 0, sizeof(*st));
-    if (n > SHM_MAX_WORKERS + 1)
-        return -ENOMEM;
+    if (n == 0 || n > SHM_MAX_WORKERS + 1)
+        return -ENOMEM; /* more slots than any segment has */
     /*
      * Room for the rows in use, read once (a worker may add rows meanwhile:
      * they are in the next snapshot).  A row is two histograms, 370 KiB.
