@@ -109,7 +109,8 @@ FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/http/h1.o $(FUZZ_BUILD)/http/cookie.o \
                 $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
                 $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/recent.o $(FUZZ_BUILD)/worker/jpath.o \
-                $(FUZZ_BUILD)/base/csv.o
+                $(FUZZ_BUILD)/base/csv.o \
+                $(FUZZ_BUILD)/shm/threshold.o $(FUZZ_BUILD)/worker/arrival.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -166,7 +167,8 @@ lint:
 	  runner base http ws worker shm tui cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
-	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/soak .ci/run
+	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/bench-rate \
+	  scripts/soak .ci/run
 
 bench: all
 	scripts/bench

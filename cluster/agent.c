@@ -72,7 +72,7 @@ struct agent {
     struct cl_spec spec;
     pid_t child;
     int status_fd;                /* child -> agent: "R" ready, or "E" + error */
-    int start_fd;                 /* agent -> child: "S" starts */
+    int start_fd;                 /* agent -> child: "S" starts (struct go) */
     char status_buf[CL_ERROR_LEN];
     size_t status_len;
     char fifo[PATH_MAX + 32];
@@ -152,6 +152,17 @@ static void drop_prefix(char *s, const char *dir)
 }
 
 /*
+ * What the agent tells its child at the start barrier: 'S', and which
+ * stripe of a --rate schedule is this agent's (its index in the run, and
+ * the run's number of agents).
+ */
+struct go {
+    char start;
+    uint32_t index;
+    uint32_t agents;
+};
+
+/*
  * The child: builds and loads the module, says so, waits for the start,
  * runs the plan as a local run does, and exits with its status.
  */
@@ -160,8 +171,9 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     static struct runner_opts o;
     struct runner_tests tests = {0};
     struct csv data = {0};
-    char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN], go[1 + 2 * sizeof(uint32_t)] = "";
-    uint32_t stripe[2] = {0, 1};
+    char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN];
+    struct go go = {0, 0, 0};
+    size_t got = 0;
     ssize_t n;
     int fd;
 
@@ -208,12 +220,11 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.per_hit));
     write_all(3, buf, strlen(buf));
     close(3);
-    while ((n = read(4, go, sizeof(go))) < 0 && errno == EINTR)
-        ;
-    if (n < 1 || go[0] != 'S')
+    while (got < sizeof(go) &&
+           ((n = read(4, (char *)&go + got, sizeof(go) - got)) > 0 || (n < 0 && errno == EINTR)))
+        got += n > 0 ? (size_t)n : 0;
+    if (got != sizeof(go) || go.start != 'S' || go.agents == 0 || go.index >= go.agents)
         _exit(0);
-    if (n == (ssize_t)sizeof(go))
-        memcpy(stripe, go + 1, sizeof(stripe));
     close(4);
     for (uint32_t i = 0; i < a->spec.env_len && o.nenv < RUNNER_MAX_ENV;
          i += (uint32_t)strlen(a->spec.env + i) + 1)
@@ -230,11 +241,17 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     o.timeout = a->spec.timeout;
     o.grace = a->spec.grace;
     o.max_body = (size_t)a->spec.max_body;
+    memcpy(o.rate, a->spec.rate, sizeof(o.rate));
+    o.nrates = a->spec.nrates;
+    o.max_users = a->spec.max_users;
+    o.rate_offset = go.index;
+    o.rate_stride = go.agents;
     o.quiet = 1;
     o.no_tui = 1;
     o.output = RUNNER_TEXT;
     snprintf(o.json_file, sizeof(o.json_file), "%s", a->fifo);
-    _exit(runner_supervise(&o, &tests, &data, stripe[0], stripe[1]));
+    /* This agent's share of --data's rows and of a --rate schedule. */
+    _exit(runner_supervise(&o, &tests, &data, go.index, go.agents));
 }
 
 /* mkdir -p for the folders of path (not path itself). */
@@ -434,6 +451,8 @@ static int add_seconds(struct agent *a, struct shm_delta *d, uint64_t upto)
             any = 1;
             row.hits += shm_load(&e->hits);
             row.errors += shm_load(&e->errors);
+            row.runs += shm_load(&e->runs);
+            row.dropped += shm_load(&e->dropped);
             if (shm_load(&e->p50_us) > row.p50_us)
                 row.p50_us = shm_load(&e->p50_us);
             if (shm_load(&e->p99_us) > row.p99_us)
@@ -660,12 +679,9 @@ static void on_message(struct agent *a, struct cl_msg *m)
         break;
     case CL_START:
         if (a->state == ST_READY && strcmp(m->run, a->run) == 0) {
-            /* "S", then this agent's index in the run and the run's agents. */
-            uint32_t go[2] = {m->agents, (uint32_t)m->count};
-            char start[1 + sizeof(go)] = "S";
+            struct go go = {'S', m->agents, (uint32_t)m->count};
 
-            memcpy(start + 1, go, sizeof(go));
-            write_all(a->start_fd, start, sizeof(start));
+            write_all(a->start_fd, &go, sizeof(go));
             close(a->start_fd);
             a->start_fd = -1;
             a->state = ST_RUNNING;

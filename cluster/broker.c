@@ -307,7 +307,7 @@ static void start_run(struct broker *b, struct run *r)
         r->ra[i].state = RA_RUNNING;
         r->ra[i].heard_ms = r->started_ms;
         r->ra[i].agent->state = AG_RUNNING;
-        m.agents = i; /* its share of --data's rows */
+        m.agents = i; /* its share of --data's rows, its stripe of a --rate schedule */
         send_to(b, &r->ra[i].agent->id, &m);
     }
     cl_logf("run %s started on %u agent%s: %s", r->id, r->nagents, r->nagents == 1 ? "" : "s",
@@ -676,7 +676,7 @@ static void catch_up(struct broker *b, struct agent *a, const struct cl_msg *hb)
         cl_send_raw(b->sock, &a->id, r->run_buf, r->run_len);
         r->sent_ms = now;
     } else if (a->state == AG_RUNNING && strcmp(hb->state, "ready") == 0) {
-        struct cl_msg m = {.type = CL_START};
+        struct cl_msg m = {.type = CL_START, .agents = a->index, .count = r->nagents};
 
         cl_logf("run %s: sending the start to agent %s:%lld again", r->id, a->host,
               (long long)a->pid);

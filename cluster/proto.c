@@ -105,22 +105,25 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     const uint64_t *c = (const uint64_t *)&d->c;
     size_t nc = sizeof(d->c) / sizeof(uint64_t);
 
-    msgpack_pack_map(pk, 16);
+    msgpack_pack_map(pk, 17);
     pack_key(pk, "c");
     msgpack_pack_array(pk, nc);
     for (size_t i = 0; i < nc; i++)
         msgpack_pack_uint64(pk, c[i]);
     pack_key(pk, "l");
     pack_hist(pk, &d->latency);
+    pack_key(pk, "r");
+    pack_hist(pk, &d->response);
     pack_key(pk, "u");
     msgpack_pack_array(pk, d->nurls);
     for (uint32_t i = 0; i < d->nurls; i++) {
-        msgpack_pack_array(pk, 5);
+        msgpack_pack_array(pk, 6);
         pack_str(pk, d->urls[i].key);
         msgpack_pack_uint64(pk, d->urls[i].hits);
         msgpack_pack_uint64(pk, d->urls[i].ok);
         msgpack_pack_uint64(pk, d->urls[i].errors);
         pack_hist(pk, &d->urls[i].latency);
+        pack_hist(pk, &d->urls[i].response);
     }
     pack_key(pk, "m");
     msgpack_pack_array(pk, d->nmsgs);
@@ -141,12 +144,14 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     pack_key(pk, "s");
     msgpack_pack_array(pk, d->nseconds);
     for (uint32_t i = 0; i < d->nseconds; i++) {
-        msgpack_pack_array(pk, 5);
+        msgpack_pack_array(pk, 7);
         msgpack_pack_uint64(pk, d->seconds[i].second);
         msgpack_pack_uint64(pk, d->seconds[i].hits);
         msgpack_pack_uint64(pk, d->seconds[i].errors);
         msgpack_pack_uint64(pk, d->seconds[i].p50_us);
         msgpack_pack_uint64(pk, d->seconds[i].p99_us);
+        msgpack_pack_uint64(pk, d->seconds[i].runs);
+        msgpack_pack_uint64(pk, d->seconds[i].dropped);
     }
     pack_key(pk, "mo");
     msgpack_pack_uint64(pk, d->msgs_other);
@@ -202,7 +207,7 @@ static void pack_spec(msgpack_packer *pk, const struct cl_spec *s)
 
     for (uint32_t i = 0; i < s->env_len && i < sizeof(s->env); i++)
         nenv += s->env[i] == '\0';
-    msgpack_pack_map(pk, 13);
+    msgpack_pack_map(pk, 15);
     pack_key(pk, "env");
     msgpack_pack_array(pk, nenv);
     for (uint32_t i = 0, k = 0; k < nenv; k++) {
@@ -237,6 +242,15 @@ static void pack_spec(msgpack_packer *pk, const struct cl_spec *s)
     msgpack_pack_double(pk, s->grace);
     pack_key(pk, "max_body");
     msgpack_pack_uint64(pk, s->max_body);
+    pack_key(pk, "rate");
+    msgpack_pack_array(pk, s->nrates);
+    for (uint32_t i = 0; i < s->nrates; i++) {
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_uint64(pk, s->rate[i].from_mrps);
+        msgpack_pack_uint64(pk, s->rate[i].to_mrps);
+    }
+    pack_key(pk, "max_users");
+    msgpack_pack_uint32(pk, s->max_users);
 }
 
 static void pack_agent(msgpack_packer *pk, const struct cl_agent *a)
@@ -622,7 +636,7 @@ static int get_delta_metrics(struct dec *x, const msgpack_object *k, const msgpa
 static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d)
 {
     static const char *const keys[] = {"c", "l", "u", "m", "k", "s", "mo", "ed", "x",
-                                       "cy", "cs", "ck", "tr", "g", "ts", "to"};
+                                       "cy", "cs", "ck", "tr", "g", "ts", "to", "r"};
     uint32_t seen = 0;
 
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -652,6 +666,9 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
         } else if (key_is(k, "l")) {
             if (get_hist(x, v, &d->latency, "d.l") < 0)
                 return -EPROTO;
+        } else if (key_is(k, "r")) {
+            if (get_hist(x, v, &d->response, "d.r") < 0)
+                return -EPROTO;
         } else if (key_is(k, "u")) {
             if (get_array(x, v, 4096, "d.u") < 0)
                 return -EPROTO;
@@ -663,14 +680,17 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
                 struct shm_delta_url *u = &d->urls[j];
                 const msgpack_object *r = a[j].via.array.ptr;
 
-                if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 5)
-                    return bad(x, "d.u: expected [key, hits, ok, errors, latency]");
+                if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size < 5)
+                    return bad(x, "d.u: expected [key, hits, ok, errors, latency, "
+                                  "response]");
                 d->nurls = j + 1;
                 if (get_str(x, &r[0], u->key, sizeof(u->key), "d.u key") < 0 ||
                     get_uint(x, &r[1], UINT64_MAX, &u->hits, "d.u hits") < 0 ||
                     get_uint(x, &r[2], UINT64_MAX, &u->ok, "d.u ok") < 0 ||
                     get_uint(x, &r[3], UINT64_MAX, &u->errors, "d.u errors") < 0 ||
-                    get_hist(x, &r[4], &u->latency, "d.u latency") < 0)
+                    get_hist(x, &r[4], &u->latency, "d.u latency") < 0 ||
+                    (a[j].via.array.size > 5 &&
+                     get_hist(x, &r[5], &u->response, "d.u response") < 0))
                     return -EPROTO;
             }
         } else if (key_is(k, "m")) {
@@ -724,13 +744,18 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
                 struct shm_second *s = &d->seconds[j];
                 const msgpack_object *r = a[j].via.array.ptr;
 
-                if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size != 5)
-                    return bad(x, "d.s: expected [second, hits, errors, p50, p99]");
+                if (a[j].type != MSGPACK_OBJECT_ARRAY || a[j].via.array.size < 5)
+                    return bad(x, "d.s: expected [second, hits, errors, p50, p99, runs, "
+                                  "dropped]");
                 if (get_uint(x, &r[0], UINT32_MAX, &s->second, "d.s second") < 0 ||
                     get_uint(x, &r[1], UINT64_MAX, &s->hits, "d.s hits") < 0 ||
                     get_uint(x, &r[2], UINT64_MAX, &s->errors, "d.s errors") < 0 ||
                     get_uint(x, &r[3], HIST_MAX_US, &s->p50_us, "d.s p50") < 0 ||
-                    get_uint(x, &r[4], HIST_MAX_US, &s->p99_us, "d.s p99") < 0)
+                    get_uint(x, &r[4], HIST_MAX_US, &s->p99_us, "d.s p99") < 0 ||
+                    (a[j].via.array.size > 5 &&
+                     get_uint(x, &r[5], UINT64_MAX, &s->runs, "d.s runs") < 0) ||
+                    (a[j].via.array.size > 6 &&
+                     get_uint(x, &r[6], UINT64_MAX, &s->dropped, "d.s dropped") < 0))
                     return -EPROTO;
                 d->nseconds = j + 1;
             }
@@ -774,6 +799,31 @@ static int get_env(struct dec *x, const msgpack_object *o, struct cl_spec *s)
             return bad(x, "spec.env: '%.64s' is not NAME=VALUE", at);
         s->env_len += (uint32_t)strlen(at) + 1;
     }
+    return 0;
+}
+
+/* spec.rate: [[from_mrps, to_mrps], ...], at most SHM_MAX_CYCLES stages. */
+static int get_rate(struct dec *x, const msgpack_object *o, struct cl_spec *s)
+{
+    uint64_t any = 0;
+
+    if (get_array(x, o, SHM_MAX_CYCLES, "spec.rate") < 0)
+        return -EPROTO;
+    s->nrates = o->via.array.size;
+    for (uint32_t j = 0; j < s->nrates; j++) {
+        const msgpack_object *st = &o->via.array.ptr[j];
+
+        if (st->type != MSGPACK_OBJECT_ARRAY || st->via.array.size != 2)
+            return bad(x, "spec.rate: expected [from_mrps, to_mrps]");
+        if (get_uint(x, &st->via.array.ptr[0], ARRIVAL_MAX_MRPS, &s->rate[j].from_mrps,
+                     "spec.rate") < 0 ||
+            get_uint(x, &st->via.array.ptr[1], ARRIVAL_MAX_MRPS, &s->rate[j].to_mrps,
+                     "spec.rate") < 0)
+            return -EPROTO;
+        any |= s->rate[j].from_mrps | s->rate[j].to_mrps;
+    }
+    if (s->nrates && !any)
+        return bad(x, "spec.rate: every stage is 0 runs/s");
     return 0;
 }
 
@@ -840,11 +890,20 @@ static int get_spec(struct dec *x, const msgpack_object *o, struct cl_spec *s)
                 rc = bad(x, "spec.data_per: run or vu");
             s->data_per_vu = rc == 0 && strcmp(per, "vu") == 0;
         }
+        else if (key_is(k, "rate"))
+            rc = get_rate(x, val, s);
+        else if (key_is(k, "max_users")) {
+            rc = get_uint(x, val, 1000000, &v, "spec.max_users");
+            s->max_users = (uint32_t)v;
+        }
         if (rc < 0)
             return rc;
     }
     if (!s->test[0] || !s->nusers || (!s->nhits) == (!s->duration_us))
         return bad(x, "spec: needs test, users, and hits or duration_us");
+    if (s->nrates && (s->nhits || s->nusers != 1 || s->max_users < s->users[0]))
+        return bad(x, "spec: a rate needs duration_us, one users value and max_users "
+                      "at least users");
     if (!(s->timeout > 0))
         return bad(x, "spec.timeout: must be above 0");
     return 0;

@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 #include "shm/delta.h"
+#include "worker/arrival.h"
 
-#define CL_VERSION        1
+#define CL_VERSION        2
 #define CL_RUN_LEN        24        /* run ids: 16 hex digits */
 #define CL_HOST_LEN       64
 #define CL_WORD_LEN       32        /* versions, states */
@@ -62,6 +63,10 @@ struct cl_spec {
     uint32_t env_len;                 /* bytes of env in use */
     char data[CL_PATH_LEN];           /* --data: the name of a shipped file, "" none */
     int data_per_vu;                  /* --data-per vu */
+    /* The open model: --rate stages (0: the closed model), --max-users. */
+    struct arrival_stage rate[SHM_MAX_CYCLES];
+    uint32_t nrates;
+    uint32_t max_users;
 };
 
 /* A shipped file: its path relative to the run's folder, and its bytes. */

@@ -17,6 +17,9 @@
 
 #include "runner/runner.h"
 
+/* The pool of an open model (--rate) may grow to this many users by default. */
+#define DEFAULT_MAX_USERS 1000
+
 static const char usage[] =
     "Usage: loads-runner TEST [options]\n"
     "       loads-runner --attach [PID]\n"
@@ -58,6 +61,18 @@ static const char usage[] =
     "                       kept for its life\n"
     "      --env NAME=VALUE a value loads_env(t, \"NAME\") reads (repeatable, at\n"
     "                       most 64)\n"
+    "\n"
+    "Open model (runs start on a schedule, whatever the server does):\n"
+    "      --rate R         start R test runs per second (100, 0.5) for -d; stages\n"
+    "                       10:50:100 run in turn, each for -d; A-B ramps linearly\n"
+    "                       from A to B over its stage (0-100:100:100-0).  Each run\n"
+    "                       takes a free user of a pool: -u users are ready at the\n"
+    "                       start; a run due when none is free is dropped, counted\n"
+    "      --max-users N    how far the pool may grow (default 1000, or -u if more)\n"
+    "      --threshold EXPR the run passes only if EXPR holds; repeatable: p99<200ms,\n"
+    "                       p50<=20ms, errors<1%, rps>500, dropped==0, per URL\n"
+    "                       p99{GET /login}<1s; times count from the scheduled start\n"
+    "                       (service_p99: from the request sent).  See README\n"
     "      --config FILE    read options from the [loads] section of an INI file\n"
     "                       (name = value, ; comments); the command line wins\n"
     "  -q, --quiet          print only the summary\n"
@@ -72,8 +87,9 @@ static const char usage[] =
     "  -h, --help           print this help and exit\n"
     "\n"
     "A cluster (loads-broker and loads-agent; see README, Running a cluster):\n"
-    "      --agents N       run the test on N idle agents of the broker, each the\n"
-    "                       whole plan; the module's source is sent to them\n"
+    "      --agents N       run the test on N idle agents of the broker; each runs\n"
+    "                       the whole plan of -u and -c, while --rate is the whole\n"
+    "                       run's, split among them; the module's source is sent\n"
     "      --broker E       the broker's endpoint (default tcp://127.0.0.1:7780)\n"
     "      --include-file F also send file F (a header or data the test reads);\n"
     "                       files the module includes with \"...\" go anyway\n"
@@ -96,12 +112,15 @@ static const char usage[] =
     "  0    every test run succeeded\n"
     "  1    some failed or errored, or a worker crashed\n"
     "  2    bad usage or setup (the reason is printed on stderr)\n"
+    "  99   a --threshold failed\n"
     "  130  stopped before the end of its plan by SIGINT (Ctrl-C) or q\n"
     "  143  stopped by SIGTERM (129 SIGHUP, 131 SIGQUIT: 128 + the signal)\n"
     "A stopped run prints its summary of the runs that ended, with a line such\n"
     "as \"Stopped by SIGTERM after 2.1 s of 30 s\" (\"stopped\" in the JSON).\n"
     "With --attach, the watched run's status, or 0 when detached before its end.\n"
-    "With --agents, 1 also when an agent was lost or the broker went silent.\n";
+    "With --agents, 1 also when an agent was lost or the broker went silent.  With a\n"
+    "threshold on errors, failed runs do not make the status 1: the threshold says\n"
+    "how many may fail.\n";
 
 enum {
     OPT_SERVER_URL = 256,
@@ -128,6 +147,9 @@ enum {
     OPT_DATA,
     OPT_DATA_PER,
     OPT_ENV,
+    OPT_RATE,
+    OPT_MAX_USERS,
+    OPT_THRESHOLD,
 };
 
 static const struct option long_options[] = {
@@ -162,6 +184,9 @@ static const struct option long_options[] = {
     {"data", required_argument, NULL, OPT_DATA},
     {"data-per", required_argument, NULL, OPT_DATA_PER},
     {"env", required_argument, NULL, OPT_ENV},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"max-users", required_argument, NULL, OPT_MAX_USERS},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -274,6 +299,69 @@ int runner_parse_duration(const char *s, uint64_t *us)
     return 0;
 }
 
+/*
+ * A rate in milli-runs per second: digits, then optionally '.' and one to
+ * three digits ("0.5", "33.333").  Returns the end of the number, or NULL.
+ */
+static const char *parse_mrps(const char *s, uint64_t *out)
+{
+    uint64_t v = 0, scale = 100;
+    int digits = 0;
+
+    for (; isdigit((unsigned char)*s); s++, digits++) {
+        if (v > ARRIVAL_MAX_MRPS)
+            return NULL;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (!digits)
+        return NULL;
+    v *= 1000;
+    if (*s == '.') {
+        for (digits = 0, s++; isdigit((unsigned char)*s); s++, digits++, scale /= 10) {
+            if (digits == 3)
+                return NULL;
+            v += (uint64_t)(*s - '0') * scale;
+        }
+        if (!digits)
+            return NULL;
+    }
+    if (v > ARRIVAL_MAX_MRPS)
+        return NULL;
+    *out = v;
+    return s;
+}
+
+/*
+ * Parses --rate: stages separated by ':', each a rate in runs per second
+ * ("100", "0.5") or a linear ramp from one rate to another over the stage
+ * ("0-100", "100-0").  At most SHM_MAX_CYCLES stages, not all of them 0.
+ */
+int runner_parse_rate(const char *s, struct arrival_stage *out, uint32_t *n)
+{
+    struct arrival_stage st[SHM_MAX_CYCLES];
+    uint32_t k = 0;
+    uint64_t any = 0;
+
+    for (;;) {
+        if (k == SHM_MAX_CYCLES || !(s = parse_mrps(s, &st[k].from_mrps)))
+            return -EINVAL;
+        st[k].to_mrps = st[k].from_mrps;
+        if (*s == '-' && !(s = parse_mrps(s + 1, &st[k].to_mrps)))
+            return -EINVAL;
+        any |= st[k].from_mrps | st[k].to_mrps;
+        k++;
+        if (!*s)
+            break;
+        if (*s++ != ':')
+            return -EINVAL;
+    }
+    if (!any)
+        return -EINVAL;
+    memcpy(out, st, k * sizeof(*st));
+    *n = k;
+    return 0;
+}
+
 /* Checks that s is an http:// or https:// URL with a host. */
 int runner_parse_url(const char *s, char *err, size_t errlen)
 {
@@ -381,6 +469,33 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
             return 0;
         snprintf(err, errlen, "invalid --duration '%s': use a number with a unit, "
                               "such as 30s, 5m, 2h or 1h30m", v);
+        return -EINVAL;
+    case OPT_RATE:
+        if (runner_parse_rate(v, o->rate, &o->nrates) == 0)
+            return 0;
+        snprintf(err, errlen, "invalid --rate '%s': use runs per second (100, 0.5), stages "
+                              "such as 10:50:100, or ramps such as 0-100:100:100-0", v);
+        return -EINVAL;
+    case OPT_THRESHOLD: {
+        char why[256];
+
+        if (o->nthresholds == RUNNER_MAX_THRESHOLDS) {
+            snprintf(err, errlen, "too many --threshold: at most %d", RUNNER_MAX_THRESHOLDS);
+            return -EINVAL;
+        }
+        if (threshold_parse(v, &o->thresholds[o->nthresholds], why, sizeof(why)) == 0) {
+            o->nthresholds++;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --threshold '%s': %s", v, why);
+        return -EINVAL;
+    }
+    case OPT_MAX_USERS:
+        if (parse_uint(v, 1, 1000000, &n) == 0) {
+            o->max_users = (uint32_t)n;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid --max-users '%s': use a number of users from 1", v);
         return -EINVAL;
     case 'w':
         if (parse_uint(v, 1, SHM_MAX_WORKERS, &n) == 0) {
@@ -788,6 +903,56 @@ static int check_output_file(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * The open model's options together: --rate needs -d (each stage's
+ * length), one -u (the VUs ready at the start), no -c and no --ramp-up;
+ * --max-users goes with --rate and defaults to DEFAULT_MAX_USERS, or -u
+ * when that is more.
+ */
+static int check_rate(struct runner_opts *o, int cli_hits, char *err, size_t errlen)
+{
+    if (!o->nrates) {
+        if (o->max_users) {
+            snprintf(err, errlen, "--max-users goes with --rate: it bounds the pool of "
+                                  "users that --rate runs start on");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (o->nhits && !o->duration_us) {
+        snprintf(err, errlen, "--rate and --hits exclude each other: --rate runs for -d%s",
+                 cli_hits ? "" : " (the --config file has hits)");
+        return -EINVAL;
+    }
+    if (!o->duration_us) {
+        snprintf(err, errlen, "--rate needs --duration: each stage of the rate lasts -d "
+                              "(--rate 100 -d 1m, --rate 10:50:100 -d 30s)");
+        return -EINVAL;
+    }
+    if (o->nusers > 1) {
+        snprintf(err, errlen, "with --rate, -u is how many users are ready at the start: "
+                              "one number (stages are --rate 10:50:100)");
+        return -EINVAL;
+    }
+    if (o->ramp_up > 0) {
+        snprintf(err, errlen, "--ramp-up is for -u cycles; with --rate, ramp the rate "
+                              "itself: --rate 0-100 -d 30s");
+        return -EINVAL;
+    }
+    if (!o->nusers) {
+        o->users[0] = 1;
+        o->nusers = 1;
+    }
+    if (!o->max_users)
+        o->max_users = o->users[0] > DEFAULT_MAX_USERS ? o->users[0] : DEFAULT_MAX_USERS;
+    if (o->max_users < o->users[0]) {
+        snprintf(err, errlen, "--max-users %u is below -u %u: the pool starts with -u users "
+                              "and may grow to --max-users", o->max_users, o->users[0]);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 void runner_opts_free(struct runner_opts *o)
 {
     for (uint32_t i = 0; i < o->ninclude_files; i++)
@@ -811,6 +976,7 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
     int c, idx, cli_hits = 0, cli_duration = 0;
 
     memset(o, 0, sizeof(*o));
+    o->rate_stride = 1;
     o->timeout = 30;
     o->grace = 5;
     o->max_body = 16u << 20;
@@ -932,6 +1098,8 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
                  cli_hits ? "" : " (the --config file has both)");
         return -EINVAL;
     }
+    if (check_rate(o, cli_hits, err, errlen) < 0)
+        return -EINVAL;
     if (o->duration_us && o->ramp_up * 1e6 > (double)o->duration_us) {
         snprintf(err, errlen, "--ramp-up %g s is longer than --duration (%g s): the last "
                  "users would start after its end; give a ramp-up up to the duration",

@@ -387,6 +387,20 @@ static int setup_run(struct remote *r, const struct cl_msg *info)
     for (uint32_t k = 0; k < sp->nusers && k < SHM_MAX_CYCLES; k++)
         h->cycle_users[k] = sp->users[k] * r->nagents;
     h->cycle_started_mono_us = h->started_mono_us;
+    if (sp->nrates) {
+        /*
+         * The open model: the rate is the whole run's, split among the
+         * agents, each with a pool of its own: the pools add up.
+         */
+        struct arrival a;
+
+        if (arrival_init(&a, sp->rate, sp->nrates, sp->duration_us) < 0) {
+            fprintf(stderr, "loads-runner: run %s has an invalid --rate schedule\n",
+                    info->run);
+            return -1;
+        }
+        runner_rate_header(h, &a, sp->users[0] * r->nagents, sp->max_users * r->nagents, 0, 1);
+    }
     snprintf(h->test, sizeof(h->test), "%s", sp->test);
     snprintf(h->server_url, sizeof(h->server_url), "%s", sp->server_url);
     for (uint32_t i = 0; i < r->nagents; i++) {
@@ -398,6 +412,8 @@ static int setup_run(struct remote *r, const struct cl_msg *info)
         r->pids[i] = (int32_t)info->list[i].pid;
         slot->pid = r->pids[i];
         slot->users = sp->users[0];
+        if (sp->nrates)
+            slot->users = sp->max_users;
         slot->state = SHM_WORKER_RUNNING;
     }
     h->state = strcmp(info->state, "done") == 0 ? SHM_RUN_DONE : SHM_RUN_RUNNING;
@@ -431,11 +447,12 @@ static void on_stats(struct remote *r, struct cl_msg *m)
     shm_delta_apply(slot, &m->d);
     r->seq[i] = m->seq;
     if (!m->reset && r->scratch) {
-        shm_sparse_add(r->scratch, &m->d.latency);
+        shm_sparse_add(r->scratch, &m->d.response);
         shm_recent_push(slot, &r->recent[i], r->scratch);
     }
     if (m->d.cycle < h->ncycles) {
-        slot->users = r->o->users[m->d.cycle < r->o->nusers ? m->d.cycle : 0];
+        slot->users = h->rate_stages ? h->max_users / r->nagents
+                                     : r->o->users[m->d.cycle < r->o->nusers ? m->d.cycle : 0];
         if (m->d.cycle >= h->cycle) {
             h->cycle_started_mono_us = h->started_mono_us + (int64_t)(m->d.cycle_started * 1e6);
             __atomic_store_n(&h->cycle, m->d.cycle, __ATOMIC_RELAXED);
@@ -541,33 +558,35 @@ static int report(struct remote *r)
 {
     const struct runner_opts *o = r->o;
     const struct shm_header *h = r->shm.hdr;
+    struct threshold_result res[RUNNER_MAX_THRESHOLDS];
+    struct tui_checks checks = {o->thresholds, res, o->nthresholds};
     struct shm_stats st;
-    int status = RUNNER_OK;
+    int status;
 
     if (shm_stats_collect(&st, &r->shm) < 0) {
         fprintf(stderr, "loads-runner: out of memory for the summary\n");
         return RUNNER_USAGE;
     }
     fill_agent_counts(r);
-    if (st.c.failures || st.c.errors || st.crashes)
-        status = RUNNER_FAILED;
-    if (h->planned_runs && !h->stop && st.c.runs != h->planned_runs)
-        status = RUNNER_FAILED;
+    status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
+    /* A lost agent or broker: figures that stop short, a failed run (a
+     * failed threshold says more and stays). */
     for (uint32_t i = 0; i < r->nagents; i++)
-        if (r->agents[i].lost)
+        if (r->agents[i].lost && status == RUNNER_OK)
             status = RUNNER_FAILED;
-    if (r->lost_broker)
+    if (r->lost_broker && status == RUNNER_OK)
         status = RUNNER_FAILED;
     if (o->output == RUNNER_JSON) {
-        tui_summary_json_agents(stdout, h, &st, status, r->agents, r->nagents);
+        tui_summary_json_agents(stdout, h, &st, status, &checks, r->agents, r->nagents);
     } else {
         tui_summary_text(stdout, h, &st);
         tui_summary_agents_text(stdout, r->agents, r->nagents);
+        tui_summary_thresholds_text(stdout, &checks);
     }
     if (o->json_file[0]) {
         FILE *f = fopen(o->json_file, "w");
 
-        if (!f || (tui_summary_json_agents(f, h, &st, status, r->agents, r->nagents),
+        if (!f || (tui_summary_json_agents(f, h, &st, status, &checks, r->agents, r->nagents),
                    fclose(f)) != 0) {
             fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
                     strerror(errno));
@@ -767,6 +786,9 @@ static int submit(struct remote *r)
         files_free(&fs);
         return RUNNER_USAGE;
     }
+    memcpy(m.spec.rate, o->rate, sizeof(m.spec.rate));
+    m.spec.nrates = o->nrates;
+    m.spec.max_users = o->max_users;
     memcpy(m.files, fs.f, sizeof(m.files));
     m.nfiles = fs.n;
     cl_files_hash(m.files, m.nfiles, m.hash);

@@ -10,7 +10,11 @@
 
 #include "base/csv.h"
 #include "shm/shm.h"
+#include "shm/stats.h"
+#include "shm/threshold.h"
 #include "worker/worker.h"
+
+#define RUNNER_MAX_THRESHOLDS 32
 
 enum runner_output { RUNNER_TEXT = 0, RUNNER_JSON };
 
@@ -22,6 +26,7 @@ enum {
     RUNNER_OK = 0,          /* every test run succeeded */
     RUNNER_FAILED = 1,      /* some run failed or errored */
     RUNNER_USAGE = 2,       /* bad usage or setup */
+    RUNNER_THRESHOLDS = 99, /* a --threshold failed (k6's status for the same) */
     RUNNER_STOPPED = 128,   /* + the signal that stopped the run before its plan's
                                end: 130 SIGINT or q, 143 SIGTERM, 129 SIGHUP,
                                131 SIGQUIT, as a shell reports a killed command */
@@ -34,7 +39,15 @@ struct runner_opts {
     uint32_t nusers;
     uint64_t hits[SHM_MAX_CYCLES];          /* -c: hits of each user, in turn */
     uint32_t nhits;
-    uint64_t duration_us;                   /* -d; 0 when counting hits */
+    uint64_t duration_us;                   /* -d; 0 when counting hits; with --rate,
+                                               each stage's length */
+    /* The open model (--rate); nrates == 0: the closed model. */
+    struct arrival_stage rate[SHM_MAX_CYCLES]; /* --rate stages */
+    uint32_t nrates;
+    uint32_t max_users;                     /* --max-users: the pool's limit */
+    uint32_t rate_offset, rate_stride;      /* this machine's stripe of the schedule:
+                                               an agent's index and the run's number
+                                               of agents; 0 and 1 for a local run */
     uint32_t workers;                       /* -w; 0: one per core */
     double ramp_up;                         /* --ramp-up seconds */
     double timeout;                         /* --timeout seconds */
@@ -58,6 +71,10 @@ struct runner_opts {
            RUNNER_BROKER_PURGE } broker_cmd; /* --ping-broker... */
     char *include_files[32];                /* --include-file, in order (owned) */
     uint32_t ninclude_files;
+    struct threshold thresholds[RUNNER_MAX_THRESHOLDS]; /* --threshold, in order:
+                                               the config file's, then the command
+                                               line's */
+    uint32_t nthresholds;
     char key[4096];                         /* --key NAME (NAME_secret is read) */
     char broker_key[4096];                  /* --broker-key FILE */
     char data_file[4096];                   /* --data FILE.csv, "" if none */
@@ -97,6 +114,7 @@ void runner_one_line(char *err);
 int runner_parse_users(const char *s, uint32_t *out, uint32_t *n);
 int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n);
 int runner_parse_duration(const char *s, uint64_t *us);
+int runner_parse_rate(const char *s, struct arrival_stage *out, uint32_t *n);
 int runner_parse_url(const char *s, char *err, size_t errlen);
 
 /*
@@ -155,12 +173,38 @@ int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void
 /* ---- supervisor (supervisor.c) ---- */
 
 /*
+ * Writes an open model's run into the segment's header: one cycle as long
+ * as the schedule a, its stages, the pool (users ready, max_users), and
+ * the runs of the stripe (offset, stride) that this machine makes.
+ */
+void runner_rate_header(struct shm_header *h, const struct arrival *a, uint32_t users,
+                        uint32_t max_users, uint32_t offset, uint32_t stride);
+
+/*
  * Runs the plan over forked workers; returns the exit status.  data is
  * --data, parsed (NULL or empty: none); stripe of stripes is this
  * machine's share of its rows (0 of 1 for a local run, agent k of N).
  */
 int runner_supervise(const struct runner_opts *opts, const struct runner_tests *tests,
                      const struct csv *data, uint32_t stripe, uint32_t stripes);
+
+/*
+ * Measures opts' thresholds on st into res (opts->nthresholds of them).
+ * Returns how many failed.
+ */
+uint32_t runner_thresholds(const struct runner_opts *opts, const struct shm_stats *st,
+                           struct threshold_result *res);
+
+/*
+ * The exit status of a finished run, in this order: 128 + the signal that
+ * stopped it before the end of its plan; RUNNER_THRESHOLDS when one of
+ * its thresholds (failed_thresholds of them) failed; RUNNER_FAILED when a
+ * worker crashed, the runs are not the planned ones, or some failed or
+ * errored, unless a threshold on the whole run's errors judges those;
+ * else RUNNER_OK.
+ */
+int runner_exit_status(const struct runner_opts *opts, const struct shm_header *h,
+                       const struct shm_stats *st, uint32_t failed_thresholds);
 
 /*
  * Prints the summary of the run in s where opts ask for it (stdout, text

@@ -113,6 +113,7 @@ struct supervisor {
     const struct runner_tests *tests;
     const struct csv *data;       /* --data, NULL when none */
     uint32_t stripe, stripes;     /* this machine's share of its rows */
+    struct arrival arrival;       /* the --rate schedule (nrates > 0) */
     struct shm shm;
     struct worker_plan plans[SHM_MAX_WORKERS];
     struct slot_plan slots[SHM_MAX_WORKERS];
@@ -275,6 +276,7 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
     } else if (shm_mono_us() >= p->deadline_mono_us) {
         return;
     }
+    p->resume = 1; /* an open model's worker goes on where this one was */
     if (spawn_worker(sv, i, err, sizeof(err)) < 0)
         request_stop(sv, SHM_STOP_NONE, 0);
 }
@@ -463,10 +465,15 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
     struct shm_header *h = sv->shm.hdr;
     uint32_t users = o->users[k];
     uint32_t n = users < sv->nslots ? users : sv->nslots;
-    uint64_t hits = 0;
+    uint64_t hits = 0, length = o->duration_us;
     uint32_t first = 0;
     int64_t now = shm_mono_us();
 
+    if (o->nrates) {
+        /* The open model: the pools share --max-users; each worker a stripe. */
+        n = sv->nslots;
+        length = arrival_length_us(&sv->arrival);
+    }
     for (uint32_t j = 0; j < o->nhits; j++)
         hits += o->hits[j];
     h->cycle = k;
@@ -486,7 +493,14 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->users = users / n + (i < users % n);
         p->hits = o->hits;
         p->nhits = o->duration_us ? 0 : o->nhits;
-        p->deadline_mono_us = now + (int64_t)o->duration_us;
+        p->deadline_mono_us = now + (int64_t)length;
+        if (o->nrates) {
+            p->arrival = &sv->arrival;
+            p->max_users = o->max_users / n + (i < o->max_users % n);
+            p->rate_offset = o->rate_offset + (uint64_t)o->rate_stride * i;
+            p->rate_stride = (uint64_t)o->rate_stride * n;
+            p->start_mono_us = now;
+        }
         p->ramp_up = o->ramp_up;
         p->timeout = o->timeout;
         p->grace = o->grace;
@@ -506,7 +520,7 @@ static int start_cycle(struct supervisor *sv, uint32_t k, char *err, size_t errl
         p->value_names = sv->value_names;
         p->value_texts = sv->value_texts;
         p->nvalues = sv->nvalues;
-        first += p->users;
+        first += o->nrates ? p->max_users : p->users;
 
         sp->planned = o->duration_us ? 0 : (uint64_t)p->users * hits * sv->tests->per_hit;
         sp->runs_at_cycle = shm_load(&shm_slot(&sv->shm, i)->c.runs);
@@ -631,18 +645,37 @@ static void wait_cycle(struct supervisor *sv, int *seen)
     }
 }
 
-/*
- * The exit status of a finished run: 128 + the signal when one stopped it
- * before its plan's end (q counts as SIGINT, as Ctrl-C), whatever the
- * runs did; else 1 when any run failed or errored or a worker crashed.
- */
-static int exit_status(const struct shm_header *h, const struct shm_stats *st)
+uint32_t runner_thresholds(const struct runner_opts *o, const struct shm_stats *st,
+                           struct threshold_result *res)
 {
+    uint32_t failed = 0;
+
+    for (uint32_t i = 0; i < o->nthresholds; i++) {
+        threshold_eval(&o->thresholds[i], st, &res[i]);
+        failed += !res[i].pass;
+    }
+    return failed;
+}
+
+/*
+ * q counts as SIGINT, as Ctrl-C does.  A threshold on the whole run's
+ * errors (errors<1%) says how many failed runs are acceptable: then they
+ * do not make the status 1 by themselves.
+ */
+int runner_exit_status(const struct runner_opts *o, const struct shm_header *h,
+                       const struct shm_stats *st, uint32_t failed_thresholds)
+{
+    int errors_judged = 0;
+
     if (h->stop_cause == SHM_STOP_KEY)
         return RUNNER_STOPPED + SIGINT;
     if (h->stop_cause == SHM_STOP_SIGNAL)
         return RUNNER_STOPPED + h->stop_signal;
-    if (st->c.failures || st->c.errors || st->crashes)
+    if (failed_thresholds)
+        return RUNNER_THRESHOLDS;
+    for (uint32_t i = 0; i < o->nthresholds; i++)
+        errors_judged |= o->thresholds[i].metric == THRESHOLD_ERRORS && !o->thresholds[i].url[0];
+    if (st->crashes || ((st->c.failures || st->c.errors) && !errors_judged))
         return RUNNER_FAILED;
     if (h->planned_runs && !h->stop && st->c.runs != h->planned_runs)
         return RUNNER_FAILED;
@@ -657,6 +690,8 @@ static int exit_status(const struct shm_header *h, const struct shm_stats *st)
 int runner_report(const struct runner_opts *o, const struct shm *s, double elapsed)
 {
     const struct shm_header *h = s->hdr;
+    struct threshold_result res[RUNNER_MAX_THRESHOLDS];
+    struct tui_checks checks = {o->thresholds, res, o->nthresholds};
     struct shm_stats st;
     int status;
 
@@ -666,15 +701,17 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     }
     if (elapsed >= 0)
         st.elapsed = elapsed;
-    status = exit_status(h, &st);
-    if (o->output == RUNNER_JSON)
-        tui_summary_json(stdout, h, &st, status);
-    else
+    status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
+    if (o->output == RUNNER_JSON) {
+        tui_summary_json(stdout, h, &st, status, &checks);
+    } else {
         tui_summary_text(stdout, h, &st);
+        tui_summary_thresholds_text(stdout, &checks);
+    }
     if (o->json_file[0]) {
         FILE *f = fopen(o->json_file, "w");
 
-        if (!f || (tui_summary_json(f, h, &st, status), fclose(f)) != 0) {
+        if (!f || (tui_summary_json(f, h, &st, status, &checks), fclose(f)) != 0) {
             fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
                     strerror(errno));
             status = RUNNER_USAGE;
@@ -806,6 +843,24 @@ static int run_once(struct supervisor *sv, const struct worker_scope *scope, int
     return rc;
 }
 
+void runner_rate_header(struct shm_header *h, const struct arrival *a, uint32_t users,
+                        uint32_t max_users, uint32_t offset, uint32_t stride)
+{
+    h->duration_us = arrival_length_us(a);
+    h->ncycles = 1;
+    memset(h->cycle_users, 0, sizeof(h->cycle_users));
+    h->cycle_users[0] = max_users;
+    h->rate_stages = a->nstages;
+    h->pool_users = users;
+    h->max_users = max_users;
+    h->rate_stage_us = a->stage_us;
+    h->scheduled_runs = arrival_stripe_count(arrival_total(a), offset, stride ? stride : 1);
+    for (uint32_t k = 0; k < a->nstages && k < SHM_MAX_CYCLES; k++) {
+        h->rate_from_mrps[k] = a->stages[k].from_mrps;
+        h->rate_to_mrps[k] = a->stages[k].to_mrps;
+    }
+}
+
 int runner_supervise(const struct runner_opts *o, const struct runner_tests *tests,
                      const struct csv *data, uint32_t stripe, uint32_t stripes)
 {
@@ -819,6 +874,13 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     for (uint32_t i = 0; i < o->nusers; i++)
         if (o->users[i] > max_users)
             max_users = o->users[i];
+    if (o->nrates) {
+        if (arrival_init(&sv.arrival, o->rate, o->nrates, o->duration_us) < 0) {
+            fprintf(stderr, "loads-runner: invalid --rate schedule\n");
+            return RUNNER_USAGE;
+        }
+        max_users = o->max_users;
+    }
     nslots = o->workers ? o->workers : (uint32_t)(cores > 0 ? cores : 1);
     if (nslots > max_users)
         nslots = max_users;
@@ -844,6 +906,9 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     h->duration_us = o->duration_us;
     h->ncycles = o->nusers;
     memcpy(h->cycle_users, o->users, sizeof(h->cycle_users));
+    if (o->nrates)
+        runner_rate_header(h, &sv.arrival, o->users[0], o->max_users, o->rate_offset,
+                           o->rate_stride);
     snprintf(h->test, sizeof(h->test), "%s", o->test);
     snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
 

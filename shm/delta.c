@@ -13,9 +13,13 @@ void shm_delta_free(struct shm_delta *d)
 {
     free(d->latency.idx);
     free(d->latency.cnt);
+    free(d->response.idx);
+    free(d->response.cnt);
     for (uint32_t i = 0; i < d->nurls; i++) {
         free(d->urls[i].latency.idx);
         free(d->urls[i].latency.cnt);
+        free(d->urls[i].response.idx);
+        free(d->urls[i].response.cnt);
     }
     for (uint32_t i = 0; i < d->ntrends; i++) {
         free(d->trends[i].values.idx);
@@ -208,21 +212,23 @@ int shm_delta_diff(struct shm_delta *d, const struct shm_stats *prev,
     d->counters = calloc(cur->ncounters ? cur->ncounters : 1, sizeof(*d->counters));
     if (!d->urls || !d->msgs || !d->counters)
         goto out_nomem;
-    if (hist_diff(&d->latency, &prev->latency, &cur->latency) < 0)
+    if (hist_diff(&d->latency, &prev->latency, &cur->latency) < 0 ||
+        hist_diff(&d->response, &prev->response, &cur->response) < 0)
         goto out_nomem;
     for (uint32_t i = 0; i < cur->nurls; i++) {
         const struct shm_stats_url *u = &cur->urls[i], *q = find_url(prev, u->key);
         struct shm_delta_url *du = &d->urls[d->nurls];
 
         if (q && q->hits == u->hits && q->ok == u->ok && q->errors == u->errors &&
-            q->latency.count == u->latency.count)
+            q->latency.count == u->latency.count && q->response.count == u->response.count)
             continue;
         memcpy(du->key, u->key, sizeof(du->key));
         du->hits = u->hits - (q ? q->hits : 0);
         du->ok = u->ok - (q ? q->ok : 0);
         du->errors = u->errors - (q ? q->errors : 0);
         d->nurls++;
-        if (hist_diff(&du->latency, q ? &q->latency : NULL, &u->latency) < 0)
+        if (hist_diff(&du->latency, q ? &q->latency : NULL, &u->latency) < 0 ||
+            hist_diff(&du->response, q ? &q->response : NULL, &u->response) < 0)
             goto out_nomem;
     }
     for (uint32_t i = 0; i < cur->nmsgs; i++) {
@@ -342,7 +348,8 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
     d->seconds = calloc(SHM_SERIES, sizeof(*d->seconds));
     if (!d->urls || !d->msgs || !d->counters || !d->seconds)
         goto out_nomem;
-    if (hist_diff(&d->latency, NULL, &slot->latency) < 0)
+    if (hist_diff(&d->latency, NULL, &slot->latency) < 0 ||
+        hist_diff(&d->response, NULL, &slot->response) < 0)
         goto out_nomem;
     for (uint32_t i = 0; i <= SHM_URLS; i++) {
         const struct shm_url *u = &slot->urls[i];
@@ -356,7 +363,8 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
         du->ok = shm_load(&u->ok);
         du->errors = shm_load(&u->errors);
         d->nurls++;
-        if (hist_diff(&du->latency, NULL, &u->latency) < 0)
+        if (hist_diff(&du->latency, NULL, &u->latency) < 0 ||
+            hist_diff(&du->response, NULL, &u->response) < 0)
             goto out_nomem;
     }
     for (uint32_t i = 0; i < nmsgs; i++) {
@@ -396,6 +404,7 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
         shm_add(&o[i], c[i]);
     shm_store(&slot->c.users_active, d->c.users_active);
     shm_sparse_add(&slot->latency, &d->latency);
+    shm_sparse_add(&slot->response, &d->response);
     for (uint32_t i = 0; i < d->nurls; i++) {
         const struct shm_delta_url *du = &d->urls[i];
         struct shm_url *u = shm_url_get(slot, du->key, shm_hash(du->key, NULL));
@@ -404,6 +413,7 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
         shm_add(&u->ok, du->ok);
         shm_add(&u->errors, du->errors);
         shm_sparse_add(&u->latency, &du->latency);
+        shm_sparse_add(&u->response, &du->response);
     }
     for (uint32_t i = 0; i < d->nmsgs; i++)
         shm_msg_add(slot, (enum shm_outcome)d->msgs[i].kind, d->msgs[i].test,
@@ -424,6 +434,8 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
         shm_store(&e->errors, s->errors);
         shm_store(&e->p50_us, s->p50_us);
         shm_store(&e->p99_us, s->p99_us);
+        shm_store(&e->runs, s->runs);
+        shm_store(&e->dropped, s->dropped);
         __atomic_store_n(&e->second, s->second, __ATOMIC_RELEASE);
     }
     /* Past a table: dropped, as a worker would drop it (tests: counted apart). */

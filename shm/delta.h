@@ -20,7 +20,8 @@
 struct shm_delta_url {
     char key[SHM_URL_LEN];     /* "METHOD url" or "other" */
     uint64_t hits, ok, errors; /* added since the last delta */
-    struct hist_sparse latency;
+    struct hist_sparse latency;  /* service times */
+    struct hist_sparse response; /* response times (from the scheduled start) */
 };
 
 struct shm_delta_msg {
@@ -59,6 +60,7 @@ struct shm_delta_test {
 struct shm_delta {
     struct shm_counters c;     /* differences; users_active is the value now */
     struct hist_sparse latency;/* count, sum and buckets added; min/max so far */
+    struct hist_sparse response;/* the same, of the response times */
     struct shm_delta_url *urls;
     uint32_t nurls;
     struct shm_delta_msg *msgs;

@@ -27,7 +27,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      4
+#define SHM_VERSION      5
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -98,6 +98,8 @@ struct shm_counters {
     uint64_t ws_bytes;        /* bytes received on web sockets */
     uint64_t users_active;    /* VUs alive now (gauge) */
     uint64_t interrupted;     /* runs cut by the end of a duration or a stop */
+    uint64_t dropped;         /* runs of a --rate schedule not started: no VU of
+                                 the pool was free at their start time */
 };
 
 /* One row of the per-URL table: "METHOD url-without-query". */
@@ -107,7 +109,12 @@ struct shm_url {
     uint64_t hits;            /* responses received */
     uint64_t ok;              /* responses with a status below 400 */
     uint64_t errors;          /* requests without a response */
-    struct hist latency;      /* response times, us */
+    struct hist latency;      /* service times, us: from the request sent */
+    struct hist response;     /* response times, us: from when the request would
+                                 have been sent had its run started at its
+                                 scheduled time (--rate); the service time + how
+                                 late the run started.  Without a schedule, the
+                                 same as latency */
 };
 
 /* A distinct failure or error message and how often it happened. */
@@ -183,6 +190,9 @@ struct shm_second {
     uint64_t errors;          /* runs ended as errors or failures in that second */
     uint64_t p50_us;          /* median response time in that second */
     uint64_t p99_us;          /* 99th percentile in that second */
+    uint64_t runs;            /* runs started in that second */
+    uint64_t dropped;         /* runs of the schedule dropped in that second (runs +
+                                 dropped: the runs the schedule asked for) */
 };
 
 /* Everything one worker writes.  Its writer is the worker owning the slot. */
@@ -202,7 +212,8 @@ struct shm_slot {
     uint64_t msgs_other;      /* messages past the table's capacity */
     uint64_t tests_other;     /* runs of tests past tests[] (counted in c only) */
     struct shm_counters c;    /* totals */
-    struct hist latency;      /* every response time, us */
+    struct hist latency;      /* every service time, us (shm_url's latency) */
+    struct hist response;     /* every response time, us (shm_url's response) */
     struct shm_url urls[SHM_URLS + 1];
     struct shm_msg msgs[SHM_MSGS];
     struct shm_counter counters[SHM_COUNTERS];
@@ -211,6 +222,10 @@ struct shm_slot {
     struct shm_gauge gauges[SHM_GAUGES];
     struct shm_test tests[SHM_TESTS];
     struct shm_second series[SHM_SERIES]; /* indexed by second % SHM_SERIES */
+    uint64_t rate_next;       /* --rate: the first run number of this slot's stripe
+                                 of the schedule that its workers have neither
+                                 started nor dropped (a replacement worker goes
+                                 on from there); 0 before the first */
     uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
     struct hist recent;       /* response times of the last SHM_RECENT seconds */
     struct shm_ring ring;
@@ -256,6 +271,21 @@ struct shm_header {
     uint32_t cycle;           /* current cycle, 0-based */
     uint32_t cycle_users[SHM_MAX_CYCLES]; /* users of each cycle */
     int64_t cycle_started_mono_us;        /* CLOCK_MONOTONIC at cycle start */
+    /*
+     * The open model (--rate): a schedule of rate_stages stages, each
+     * rate_stage_us long, whose rate goes linearly from rate_from_mrps to
+     * rate_to_mrps (milli-runs per second; worker/arrival.h).  The run is
+     * one cycle of rate_stages x rate_stage_us (duration_us, ncycles 1).
+     */
+    uint32_t rate_stages;     /* 0: the closed model (-u users loop on the test) */
+    uint32_t pool_users;      /* -u: VUs ready at the start, summed over workers */
+    uint32_t max_users;       /* --max-users: how far the pool may grow */
+    uint32_t pad;             /* keeps what follows aligned */
+    uint64_t rate_stage_us;   /* each stage's length, us */
+    uint64_t scheduled_runs;  /* runs of the schedule for this machine: all of
+                                 them, or an agent's stripe */
+    uint64_t rate_from_mrps[SHM_MAX_CYCLES]; /* each stage's rate at its start */
+    uint64_t rate_to_mrps[SHM_MAX_CYCLES];   /* and at its end */
     char test[SHM_NAME_LEN * 2];          /* the dotted test name */
     char server_url[SHM_URL_LEN];         /* --server-url */
     /*

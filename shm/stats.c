@@ -34,6 +34,7 @@ static void merge_url(struct shm_stats *st, const struct shm_url *u)
     m->ok += shm_load(&u->ok);
     m->errors += shm_load(&u->errors);
     hist_merge(&m->latency, &u->latency);
+    hist_merge(&m->response, &u->response);
 }
 
 static void merge_msg(struct shm_stats *st, const struct shm_msg *g)
@@ -183,10 +184,24 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
 {
     const struct shm_header *h = s->hdr;
     uint32_t n = h->nslots + 1; /* the workers' slots and the supervisor's */
+    uint32_t nurls[SHM_MAX_WORKERS + 1];
+    size_t rows = 0;
     int64_t end;
 
     memset(st, 0, sizeof(*st));
-    st->urls = calloc((size_t)n * (SHM_URLS + 1), sizeof(*st->urls));
+    if (n == 0 || n > SHM_MAX_WORKERS + 1)
+        return -ENOMEM; /* more slots than any segment has */
+    /*
+     * Room for the rows in use, read once (a worker may add rows meanwhile:
+     * they are in the next snapshot).  A row is two histograms, 370 KiB.
+     */
+    for (uint32_t w = 0; w < n; w++) {
+        nurls[w] = __atomic_load_n(&shm_slot(s, w)->nurls, __ATOMIC_ACQUIRE);
+        if (nurls[w] > SHM_URLS)
+            nurls[w] = SHM_URLS;
+        rows += nurls[w] + 1;
+    }
+    st->urls = calloc(rows ? rows : 1, sizeof(*st->urls));
     st->msgs = calloc((size_t)n * SHM_MSGS, sizeof(*st->msgs));
     st->trends = calloc(SHM_TRENDS, sizeof(*st->trends));
     if (!st->urls || !st->msgs || !st->trends) {
@@ -195,7 +210,6 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
     }
     for (uint32_t w = 0; w < n; w++) {
         const struct shm_slot *slot = shm_slot(s, w);
-        uint32_t nurls = __atomic_load_n(&slot->nurls, __ATOMIC_ACQUIRE);
         uint32_t nmsgs = __atomic_load_n(&slot->nmsgs, __ATOMIC_ACQUIRE);
         uint32_t ncnt = __atomic_load_n(&slot->ncounters, __ATOMIC_ACQUIRE);
         uint32_t nchecks = __atomic_load_n(&slot->nchecks, __ATOMIC_ACQUIRE);
@@ -205,7 +219,8 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
 
         add_counters(&st->c, &slot->c);
         hist_merge(&st->latency, &slot->latency);
-        for (uint32_t i = 0; i < nurls && i < SHM_URLS; i++)
+        hist_merge(&st->response, &slot->response);
+        for (uint32_t i = 0; i < nurls[w]; i++)
             merge_url(st, &slot->urls[i]);
         if (shm_load(&slot->urls[SHM_URL_OTHER].hits) ||
             shm_load(&slot->urls[SHM_URL_OTHER].errors))

@@ -10,7 +10,8 @@
 struct shm_stats_url {
     char key[SHM_URL_LEN];     /* "METHOD url" or "other" */
     uint64_t hits, ok, errors; /* summed over workers */
-    struct hist latency;       /* merged */
+    struct hist latency;       /* service times, merged */
+    struct hist response;      /* response times (from the scheduled start), merged */
 };
 
 struct shm_stats_msg {
@@ -48,7 +49,9 @@ struct shm_stats_test {
 
 struct shm_stats {
     struct shm_counters c;     /* summed over workers */
-    struct hist latency;       /* merged */
+    struct hist latency;       /* service times (from the request sent), merged */
+    struct hist response;      /* response times (from the scheduled start), merged;
+                                  the same as latency without a --rate schedule */
     struct shm_stats_url *urls;  /* sorted by hits, most first */
     uint32_t nurls;
     struct shm_stats_msg *msgs;  /* sorted by count, most first */

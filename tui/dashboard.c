@@ -51,6 +51,8 @@ struct dash_second {
     uint64_t tag;             /* second + 1 held here; 0: not read yet */
     uint64_t hits;            /* responses in that second */
     uint64_t p99_us;          /* highest of the workers' p99, for the chart */
+    uint64_t runs;            /* runs started in that second */
+    uint64_t dropped;         /* runs of the schedule dropped in that second */
 };
 
 /* One worker slot as the frame saw it. */
@@ -73,6 +75,8 @@ struct dash_frame {
     double fraction;          /* 0..1, tui_run_fraction */
     int64_t last_second;      /* last complete second of the series, -1: none */
     uint64_t hits_now;        /* responses in last_second */
+    uint64_t runs_now;        /* runs started in last_second (--rate) */
+    uint64_t dropped_now;     /* runs dropped in last_second (--rate) */
     uint64_t recent_hits;     /* responses in the last LAST_SECONDS seconds */
     uint32_t recent_seconds;  /* seconds of data in that window */
     uint64_t recent_p50_us;   /* of the workers' last seconds, merged (exact) */
@@ -123,16 +127,20 @@ static void merge_second(struct tui_dash *d, int64_t s)
     for (uint32_t w = 0; w < d->shm->hdr->nslots; w++) {
         const struct shm_second *e = &shm_slot(d->shm, w)->series[s % SHM_SERIES];
         uint64_t tag = __atomic_load_n(&e->second, __ATOMIC_ACQUIRE);
-        uint64_t hits, p99;
+        uint64_t hits, p99, runs, dropped;
 
         if (tag != m.tag)
             continue;
         hits = shm_load(&e->hits);
         p99 = shm_load(&e->p99_us);
+        runs = shm_load(&e->runs);
+        dropped = shm_load(&e->dropped);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (shm_load(&e->second) != tag)
             continue;
         m.hits += hits;
+        m.runs += runs;
+        m.dropped += dropped;
         if (p99 > m.p99_us)
             m.p99_us = p99;
     }
@@ -173,6 +181,7 @@ static void collect_series(struct tui_dash *d, struct dash_frame *f)
 
     f->last_second = last;
     f->hits_now = f->recent_hits = f->recent_p50_us = f->recent_p99_us = 0;
+    f->runs_now = f->dropped_now = 0;
     f->recent_seconds = 0;
     if (last < 0)
         return;
@@ -180,6 +189,8 @@ static void collect_series(struct tui_dash *d, struct dash_frame *f)
         if (d->secs[s % SHM_SERIES].tag != (uint64_t)s + 1 || s + RECENT_SECONDS > last)
             merge_second(d, s);
     f->hits_now = d->secs[last % SHM_SERIES].hits;
+    f->runs_now = d->secs[last % SHM_SERIES].runs;
+    f->dropped_now = d->secs[last % SHM_SERIES].dropped;
     for (int64_t s = last; s > last - LAST_SECONDS && s >= first; s--) {
         const struct dash_second *e = &d->secs[s % SHM_SERIES];
 
@@ -210,7 +221,7 @@ static void collect(struct tui_dash *d)
     if (d->end_elapsed >= 0)
         st.elapsed = d->end_elapsed;
     for (uint32_t i = 0; i < st.nurls; i++)
-        p99[i] = hist_percentile(&st.urls[i].latency, 99);
+        p99[i] = hist_percentile(&st.urls[i].response, 99);
     shm_stats_free(&f->st);
     free(f->url_p99);
     f->st = st;
@@ -395,8 +406,17 @@ static void draw_progress(const struct tui_dash *d, int y)
     char v[64], total[32];
     int x = 0, width;
 
-    snprintf(v, sizeof(v), "%u/%u", f->cycle + 1, f->ncycles);
-    put_field(d, y, &x, "Cycle", A_NORMAL, v);
+    if (h->rate_stages) {
+        /* The stage of the schedule the run is in, from the time alone. */
+        uint64_t k = h->rate_stage_us ? (uint64_t)(f->st.elapsed * 1e6) / h->rate_stage_us : 0;
+
+        snprintf(v, sizeof(v), "%u/%u", (unsigned)(k < h->rate_stages ? k : h->rate_stages - 1) + 1,
+                 h->rate_stages);
+        put_field(d, y, &x, "Stage", A_NORMAL, v);
+    } else {
+        snprintf(v, sizeof(v), "%u/%u", f->cycle + 1, f->ncycles);
+        put_field(d, y, &x, "Cycle", A_NORMAL, v);
+    }
     snprintf(v, sizeof(v), "%llu/%u", (unsigned long long)f->st.c.users_active,
              f->users_planned);
     put_field(d, y, &x, "Users", A_NORMAL, v);
@@ -460,6 +480,35 @@ static void draw_totals(const struct tui_dash *d, int y)
     }
 }
 
+/*
+ * The open model's row: in the last complete second, the runs the
+ * schedule asked for (started + dropped), those started and those
+ * dropped; then the whole run's dropped runs.
+ */
+static void draw_rate(const struct tui_dash *d, int y)
+{
+    const struct dash_frame *f = &d->fr;
+    char v[64];
+    int x = 0;
+
+    put(d, y, 0, 10, A_NORMAL, "Rate/s");
+    x = 10;
+    if (f->last_second >= 0) {
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)f->runs_now + f->dropped_now);
+        put_field(d, y, &x, "target", A_NORMAL, v);
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)f->runs_now);
+        put_field(d, y, &x, "achieved", A_NORMAL, v);
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)f->dropped_now);
+        put_field(d, y, &x, "dropped", f->dropped_now ? pair(d, PAIR_BAD) : A_NORMAL, v);
+    } else {
+        put_field(d, y, &x, "target", A_NORMAL, "-");
+    }
+    format_count(v, sizeof(v), f->st.c.runs_started);
+    put_field(d, y, &x, "Runs started", A_NORMAL, v);
+    format_count(v, sizeof(v), f->st.c.dropped);
+    put_field(d, y, &x, "Dropped", f->st.c.dropped ? pair(d, PAIR_BAD) : A_NORMAL, v);
+}
+
 /* The chart step: seconds per column so that the run fits, in round numbers. */
 static int chart_step(int64_t span, int width)
 {
@@ -472,7 +521,10 @@ static int chart_step(int64_t span, int width)
     return steps[i];
 }
 
-/* Rows 4-5: latency of the whole run, then of the last seconds. */
+/*
+ * Rows 4-5: response times of the whole run, then of the last seconds
+ * (from the scheduled start under --rate: a stalled server shows).
+ */
 static void draw_latency(const struct tui_dash *d, int y, int step)
 {
     static const double pcts[] = {50, 90, 99};
@@ -481,13 +533,13 @@ static void draw_latency(const struct tui_dash *d, int y, int step)
     char v[32], label[32];
     int x = 0;
 
-    put(d, y, 0, 10, A_NORMAL, "Latency");
+    put(d, y, 0, 10, A_NORMAL, d->shm->hdr->rate_stages ? "Response" : "Latency");
     x = 10;
     for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
-        tui_format_ms(v, sizeof(v), hist_percentile(&f->st.latency, pcts[i]));
+        tui_format_ms(v, sizeof(v), hist_percentile(&f->st.response, pcts[i]));
         put_field(d, y, &x, names[i], A_NORMAL, v);
     }
-    tui_format_ms(v, sizeof(v), hist_max(&f->st.latency));
+    tui_format_ms(v, sizeof(v), hist_max(&f->st.response));
     put_field(d, y, &x, "max", A_NORMAL, v);
 
     snprintf(label, sizeof(label), "Last %u s", f->recent_seconds ? f->recent_seconds : 1);
@@ -678,7 +730,7 @@ static void draw_urls(struct tui_dash *d, int y, int rows)
         uint64_t tries = u->hits + u->errors;
         char p50[32], p99[32], key[SHM_URL_LEN];
 
-        tui_format_ms(p50, sizeof(p50), hist_percentile(&u->latency, 50));
+        tui_format_ms(p50, sizeof(p50), hist_percentile(&u->response, 50));
         tui_format_ms(p99, sizeof(p99), f->url_p99[order[first + r]]);
         put(d, y + 1 + r, 0, keyw, A_NORMAL, "%s",
             short_key(u->key, d->shm->hdr->server_url, key, sizeof(key)));
@@ -907,9 +959,12 @@ static void draw(struct tui_dash *d)
     draw_title(d, 0);
     draw_progress(d, 1);
     draw_totals(d, 2);
-    draw_latency(d, 4, step);
-    draw_charts(d, 6, chart_rows, step, width);
-    y = 6 + 2 * chart_rows;
+    y = 4;
+    if (d->shm->hdr->rate_stages)
+        draw_rate(d, y++);
+    draw_latency(d, y, step);
+    draw_charts(d, y + 2, chart_rows, step, width);
+    y += 2 + 2 * chart_rows;
 
     want[PANEL_URLS] = d->fr.st.nurls ? (int)d->fr.st.nurls : 1;
     want[PANEL_METRICS] = metric_rows(&d->fr);

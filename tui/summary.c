@@ -87,6 +87,10 @@ void tui_progress_line(FILE *f, const struct shm_header *h, const struct shm_sta
             (unsigned long long)st->c.users_active, (unsigned long long)st->c.hits,
             (int)tui_rps(st), (unsigned long long)st->c.successes,
             (unsigned long long)st->c.failures, (unsigned long long)st->c.errors);
+    if (h->rate_stages)
+        fprintf(f, "loads: %s  runs started %llu of %llu scheduled  dropped %llu\n", elapsed,
+                (unsigned long long)st->c.runs_started, (unsigned long long)h->scheduled_runs,
+                (unsigned long long)st->c.dropped);
     fflush(f);
 }
 
@@ -167,25 +171,106 @@ static const struct shm_stats_url *slowest_url(const struct shm_stats *st)
 
     for (uint32_t i = 0; i < st->nurls; i++)
         if (st->urls[i].hits &&
-            (!slow || hist_mean(&st->urls[i].latency) > hist_mean(&slow->latency)))
+            (!slow || hist_mean(&st->urls[i].response) > hist_mean(&slow->response)))
             slow = &st->urls[i];
     return slow;
 }
 
-static void print_latency(FILE *f, const struct shm_stats *st)
+/* "NAME: min 0.08 ms, p50 ..., max ..." of one histogram. */
+static void print_times(FILE *f, const char *name, const struct hist *h)
 {
     static const double pcts[] = {50, 90, 99, 99.9};
     static const char *const names[] = {"p50", "p90", "p99", "p99.9"};
     char v[32];
 
-    tui_format_ms(v, sizeof(v), hist_min(&st->latency));
-    fprintf(f, "Response time: min %s", v);
+    tui_format_ms(v, sizeof(v), hist_min(h));
+    fprintf(f, "%s: min %s", name, v);
     for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
-        tui_format_ms(v, sizeof(v), hist_percentile(&st->latency, pcts[i]));
+        tui_format_ms(v, sizeof(v), hist_percentile(h, pcts[i]));
         fprintf(f, ", %s %s", names[i], v);
     }
-    tui_format_ms(v, sizeof(v), hist_max(&st->latency));
+    tui_format_ms(v, sizeof(v), hist_max(h));
     fprintf(f, ", max %s\n", v);
+}
+
+/*
+ * Response times count from when a request would have been sent had its
+ * run started on time, service times from when it was sent.  A closed
+ * model has no schedule: the two are the same, and one line says so.
+ */
+static void print_latency(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    if (!h->rate_stages) {
+        print_times(f, "Response time", &st->response);
+        return;
+    }
+    print_times(f, "Response time (from the scheduled start)", &st->response);
+    print_times(f, "Service time (from the request sent)", &st->latency);
+}
+
+/* "10/s", "0.5/s", "0-100/s": a stage's rate in milli-runs per second. */
+static void format_rate(char *out, size_t len, uint64_t from, uint64_t to)
+{
+    char a[32], b[32];
+
+    snprintf(a, sizeof(a), "%llu.%03llu", (unsigned long long)(from / 1000),
+             (unsigned long long)(from % 1000));
+    snprintf(b, sizeof(b), "%llu.%03llu", (unsigned long long)(to / 1000),
+             (unsigned long long)(to % 1000));
+    for (char *p = a; p; p = p == a ? b : NULL) {
+        size_t n = strlen(p);
+
+        while (p[n - 1] == '0')
+            p[--n] = '\0';
+        if (p[n - 1] == '.')
+            p[n - 1] = '\0';
+    }
+    if (from == to)
+        snprintf(out, len, "%s/s", a);
+    else
+        snprintf(out, len, "%s-%s/s", a, b);
+}
+
+void tui_rate_text(char *out, size_t len, const struct shm_header *h)
+{
+    size_t n = 0;
+    char r[80];
+
+    out[0] = '\0';
+    for (uint32_t k = 0; k < h->rate_stages && k < SHM_MAX_CYCLES && n + 1 < len; k++) {
+        format_rate(r, sizeof(r), h->rate_from_mrps[k], h->rate_to_mrps[k]);
+        n += (size_t)snprintf(out + n, len - n, "%s%s", k ? ", " : "", r);
+    }
+}
+
+/* Runs started per second over the schedule (not the grace period after it). */
+static double achieved_rate(const struct shm_header *h, const struct shm_stats *st)
+{
+    double secs = (double)h->duration_us / 1e6;
+
+    if (st->elapsed < secs)
+        secs = st->elapsed;
+    return secs > 0 ? (double)st->c.runs_started / secs : 0;
+}
+
+/* The open model's lines: the schedule, the runs it started and dropped. */
+static void print_rate(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    char rates[SHM_MAX_CYCLES * 48], each[32];
+
+    tui_rate_text(rates, sizeof(rates), h);
+    snprintf(each, sizeof(each), "%.1f", (double)h->rate_stage_us / 1e6);
+    if (strcmp(each + strlen(each) - 2, ".0") == 0)
+        each[strlen(each) - 2] = '\0';
+    fprintf(f, "\nRate: %s, %s s%s (%llu runs scheduled)\n", rates, each,
+            h->rate_stages > 1 ? " each" : "", (unsigned long long)h->scheduled_runs);
+    fprintf(f, "Runs started: %llu (%.1f/s)\n", (unsigned long long)st->c.runs_started,
+            achieved_rate(h, st));
+    fprintf(f, "Dropped: %llu", (unsigned long long)st->c.dropped);
+    if (st->c.dropped)
+        fprintf(f, " (no free user at their start time: the pool is at most %u users, "
+                   "--max-users)", h->max_users);
+    fputc('\n', f);
 }
 
 static void print_urls(FILE *f, const struct shm_stats *st)
@@ -194,7 +279,7 @@ static void print_urls(FILE *f, const struct shm_stats *st)
     char mean[32], p50[32], p99[32];
 
     if (slow) {
-        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->latency));
+        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&slow->response));
         fprintf(f, "Slowest URL: %s (mean %s)\n", slow->key, mean);
     }
     fprintf(f, "\n%-48s %9s %8s %10s %10s %10s\n", "Request (name, or METHOD URL)", "Hits",
@@ -203,9 +288,9 @@ static void print_urls(FILE *f, const struct shm_stats *st)
         const struct shm_stats_url *u = &st->urls[i];
         uint64_t tries = u->hits + u->errors;
 
-        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&u->latency));
-        tui_format_ms(p50, sizeof(p50), hist_percentile(&u->latency, 50));
-        tui_format_ms(p99, sizeof(p99), hist_percentile(&u->latency, 99));
+        tui_format_ms(mean, sizeof(mean), (uint64_t)hist_mean(&u->response));
+        tui_format_ms(p50, sizeof(p50), hist_percentile(&u->response, 50));
+        tui_format_ms(p99, sizeof(p99), hist_percentile(&u->response, 99));
         fprintf(f, "%-48.200s %9llu %7.1f%% %10s %10s %10s\n", u->key,
                 (unsigned long long)u->hits,
                 tries ? 100.0 * (double)u->ok / (double)tries : 0.0, mean, p50, p99);
@@ -320,10 +405,12 @@ void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stat
     if (st->c.interrupted)
         fprintf(f, "Interrupted: %llu (cut by the end of the run, not errors)\n",
                 (unsigned long long)st->c.interrupted);
+    if (h->rate_stages)
+        print_rate(f, h, st);
 
     if (st->latency.count) {
         fputc('\n', f);
-        print_latency(f, st);
+        print_latency(f, h, st);
     }
     if (st->nurls) {
         if (!st->latency.count)
@@ -424,8 +511,84 @@ static void json_stopped(FILE *f, const struct shm_header *h, const struct shm_s
     fprintf(f, "},\n");
 }
 
+/*
+ * "rate": null for the closed model; else its stages (runs per second at
+ * each stage's start and end), their length, the pool, and the runs the
+ * schedule made, started and dropped.
+ */
+static void json_rate(FILE *f, const struct shm_header *h, const struct shm_stats *st)
+{
+    if (!h->rate_stages) {
+        fprintf(f, "  \"rate\": null,\n");
+        return;
+    }
+    fprintf(f, "  \"rate\": {\"stages\": [");
+    for (uint32_t k = 0; k < h->rate_stages && k < SHM_MAX_CYCLES; k++)
+        fprintf(f, "%s{\"from\": %.3f, \"to\": %.3f}", k ? ", " : "",
+                (double)h->rate_from_mrps[k] / 1000, (double)h->rate_to_mrps[k] / 1000);
+    fprintf(f, "], \"stage_duration\": %.6f, \"users\": %u, \"max_users\": %u, "
+               "\"scheduled\": %llu, \"started\": %llu, \"dropped\": %llu, "
+               "\"target_rate\": %.3f, \"achieved_rate\": %.3f},\n",
+            (double)h->rate_stage_us / 1e6, h->pool_users, h->max_users,
+            (unsigned long long)h->scheduled_runs, (unsigned long long)st->c.runs_started,
+            (unsigned long long)st->c.dropped,
+            h->duration_us ? (double)h->scheduled_runs / ((double)h->duration_us / 1e6) : 0,
+            achieved_rate(h, st));
+}
+
+void tui_summary_thresholds_text(FILE *f, const struct tui_checks *checks)
+{
+    uint32_t failed = 0;
+    int width = 9;
+
+    if (!checks || !checks->n)
+        return;
+    for (uint32_t i = 0; i < checks->n; i++) {
+        int len = (int)strlen(checks->t[i].text);
+
+        failed += !checks->r[i].pass;
+        if (len > width)
+            width = len < 48 ? len : 48;
+    }
+    if (failed)
+        fprintf(f, "\nThresholds: %u of %u failed\n", failed, checks->n);
+    else
+        fprintf(f, "\nThresholds: all %u passed\n", checks->n);
+    for (uint32_t i = 0; i < checks->n; i++) {
+        char v[64];
+
+        threshold_format(v, sizeof(v), &checks->t[i], &checks->r[i]);
+        fprintf(f, "  %-6s  %-*s  measured %s\n", checks->r[i].pass ? "ok" : "FAILED", width,
+                checks->t[i].text, v);
+    }
+}
+
+/* "thresholds": [{"threshold": "p99<200ms", "measured": 1020.5, "unit": "ms", "pass": false}] */
+static void json_thresholds(FILE *f, const struct tui_checks *checks)
+{
+    fprintf(f, "  \"thresholds\": [");
+    for (uint32_t i = 0; checks && i < checks->n; i++) {
+        const struct threshold *t = &checks->t[i];
+        const struct threshold_result *r = &checks->r[i];
+        const char *unit = t->metric <= THRESHOLD_MAX ? "ms"
+                           : t->share                 ? "%"
+                           : t->metric == THRESHOLD_RPS ? "/s"
+                                                        : "";
+
+        fprintf(f, "%s\n    {\"threshold\": ", i ? "," : "");
+        json_string(f, t->text);
+        if (r->measured)
+            fprintf(f, ", \"measured\": %.3f", t->metric <= THRESHOLD_MAX ? r->value / 1000
+                                                                           : r->value);
+        else
+            fprintf(f, ", \"measured\": null");
+        fprintf(f, ", \"unit\": \"%s\", \"pass\": %s}", unit, r->pass ? "true" : "false");
+    }
+    fprintf(f, "%s],\n", checks && checks->n ? "\n  " : "");
+}
+
 void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
-                      int exit_status)
+                      int exit_status, const struct tui_checks *checks)
 {
     char started[64];
 
@@ -450,8 +613,12 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, "  \"planned_runs\": %llu,\n", (unsigned long long)h->planned_runs);
     fprintf(f, "  \"bytes_received\": %llu,\n", (unsigned long long)st->c.bytes);
     fprintf(f, "  \"crashes\": %u,\n", st->crashes);
+    fprintf(f, "  \"dropped\": %llu,\n", (unsigned long long)st->c.dropped);
+    json_rate(f, h, st);
     fprintf(f, "  \"latency_ms\": ");
     json_latency(f, &st->latency);
+    fprintf(f, ",\n  \"response_time_ms\": ");
+    json_latency(f, &st->response);
     fprintf(f, ",\n  \"urls\": [");
     for (uint32_t i = 0; i < st->nurls; i++) {
         const struct shm_stats_url *u = &st->urls[i];
@@ -462,6 +629,8 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
                 (unsigned long long)u->hits, (unsigned long long)u->ok,
                 (unsigned long long)u->errors);
         json_latency(f, &u->latency);
+        fprintf(f, ", \"response_time_ms\": ");
+        json_latency(f, &u->response);
         fputc('}', f);
     }
     fprintf(f, "%s],\n  \"counters\": {", st->nurls ? "\n  " : "");
@@ -528,6 +697,7 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, ",\n  \"messages_not_kept\": %llu,\n", (unsigned long long)st->msgs_other);
     fprintf(f, "  \"events_dropped\": %llu,\n", (unsigned long long)st->events_dropped);
     json_stopped(f, h, st);
+    json_thresholds(f, checks);
     fprintf(f, "  \"exit_status\": %d\n}\n", exit_status);
 }
 
@@ -552,18 +722,19 @@ void tui_summary_agents_text(FILE *f, const struct tui_agent *a, uint32_t n)
 }
 
 void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct shm_stats *st,
-                             int exit_status, const struct tui_agent *a, uint32_t n)
+                             int exit_status, const struct tui_checks *checks,
+                             const struct tui_agent *a, uint32_t n)
 {
     char *doc = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&doc, &len);
 
     if (!mem) {
-        tui_summary_json(f, h, st, exit_status);
+        tui_summary_json(f, h, st, exit_status, checks);
         return;
     }
     /* The local document, then the agents before its closing brace. */
-    tui_summary_json(mem, h, st, exit_status);
+    tui_summary_json(mem, h, st, exit_status, checks);
     fclose(mem);
     while (len && (doc[len - 1] == '\n' || doc[len - 1] == '}'))
         len--;

@@ -9,13 +9,27 @@
 #include <stdio.h>
 
 #include "shm/stats.h"
+#include "shm/threshold.h"
+
+/* The thresholds of a run and what each measured; n == 0: none were given. */
+struct tui_checks {
+    const struct threshold *t;
+    const struct threshold_result *r;
+    uint32_t n;
+};
 
 /* The summary in the original Loads' words, plus percentiles and tables. */
 void tui_summary_text(FILE *f, const struct shm_header *h, const struct shm_stats *st);
 
-/* The same figures as one JSON document. */
+/*
+ * The thresholds' lines, the summary's last ("Thresholds: 1 of 2 failed",
+ * then each with its measured value); nothing when none were given.
+ */
+void tui_summary_thresholds_text(FILE *f, const struct tui_checks *checks);
+
+/* The same figures as one JSON document, with "thresholds". */
 void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
-                      int exit_status);
+                      int exit_status, const struct tui_checks *checks);
 
 /* One agent of a cluster run, for the per-agent table. */
 struct tui_agent {
@@ -32,7 +46,8 @@ void tui_summary_agents_text(FILE *f, const struct tui_agent *a, uint32_t n);
 
 /* The JSON summary with an "agents" array (tui_summary_json's document plus it). */
 void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct shm_stats *st,
-                             int exit_status, const struct tui_agent *a, uint32_t n);
+                             int exit_status, const struct tui_checks *checks,
+                             const struct tui_agent *a, uint32_t n);
 
 /*
  * The sentence that says a run was stopped before its plan's end, "Stopped
@@ -41,6 +56,9 @@ void tui_summary_json_agents(FILE *f, const struct shm_header *h, const struct s
  */
 int tui_stop_text(char *out, size_t len, const struct shm_header *h,
                   const struct shm_stats *st);
+
+/* An open model's stages, "10/s, 0-100/s, 0.5/s", into out ("" for none). */
+void tui_rate_text(char *out, size_t len, const struct shm_header *h);
 
 /* One progress bar line, "[====   ]  42%", redrawn in place with \r. */
 void tui_progress(FILE *f, double fraction, int final);

@@ -403,7 +403,8 @@ loads_response *loads_send(loads_test *t, const char *method, const char *url,
         if (parsed && response_sets_cookies(r))
             store_cookies(t, r, &u);
         next = next_hop(r, &h, status, err, sizeof(err));
-        record_response(w->rec, row, next || status_expected(o->expect, status), now - sent);
+        record_response(w->rec, row, next || status_expected(o->expect, status), now - sent,
+                        t->late_us);
         sent = now;
         hops++;
         if (!next && err[0])

@@ -188,7 +188,7 @@ loads_ws *loads_ws_connect_ex(loads_test *t, const char *url, const char *protoc
     free(block);
     if (!ws->c)
         ws_error(t, ws, "connect", rc, "no handshake within", w->plan->timeout, err);
-    record_ws_sample(w->rec, ws->row, shm_mono_us() - start);
+    record_ws_sample(w->rec, ws->row, shm_mono_us() - start, t->late_us);
     return ws;
 }
 
@@ -238,7 +238,7 @@ size_t loads_ws_receive(loads_test *t, loads_ws *ws, double timeout_s)
     m = ws_conn_receive(ws->c, start + (int64_t)(timeout_s * 1e6), &rc, err, sizeof(err));
     if (!m)
         ws_error(t, ws, "receive", rc, "no message within", timeout_s, err);
-    record_ws_sample(t->w->rec, ws->row, m->arrived_us - start);
+    record_ws_sample(t->w->rec, ws->row, m->arrived_us - start, t->late_us);
     len = m->data.len;
     /* Held by the socket while the callback reads it, so that the run's end
      * frees it if the callback stops the run; a callback may receive again. */

@@ -48,6 +48,11 @@ struct loads_test {
     struct vu *vu;                /* its coroutine and its wait (base/vu.h) */
     uint32_t id;                  /* VU number, unique in the cycle */
     int64_t start_us;             /* CLOCK_MONOTONIC of its start (ramp-up) */
+    int64_t late_us;              /* --rate: how late its run started after its
+                                     scheduled time (added to response times) */
+    int64_t sched_us;             /* --rate: CLOCK_MONOTONIC its run is due at */
+    uint64_t run_no;              /* --rate: that run's number in the schedule */
+    int assigned;                 /* --rate: it has a run to start */
     int64_t idle_until;           /* the end of the sleep (or of the wait for its
                                      start) it is in; 0 when in none */
     const struct worker_test *test; /* running test */
@@ -77,9 +82,17 @@ struct worker {
     uv_timer_t tick;              /* stop, deadline, grace, the seconds */
     struct vu_sched *sched;
     struct record *rec;           /* the one writer of the slot */
-    struct loads_test *vus;
+    struct loads_test *vus;       /* room for max_users in the open model */
     uint32_t nvus;
     uint32_t vus_left;            /* VUs whose function has not returned */
+    /* The open model (--rate): the pool and this worker's place in the schedule. */
+    uv_poll_t arrivals;           /* arrivals_fd is readable: a run is due */
+    int arrivals_fd;              /* a timerfd set to the next run's time; -1: none */
+    int64_t woke_us;              /* CLOCK_MONOTONIC of its last wake-up; 0: none */
+    struct loads_test **idle;     /* VUs of the pool waiting for a run (a stack) */
+    uint32_t nidle;
+    uint64_t next_run;            /* the next run of this worker's stripe */
+    int64_t next_at;              /* CLOCK_MONOTONIC it is due at; -1: none left */
     int stopping;                 /* no new runs */
     int cut;                      /* runs past the grace period were cancelled */
     int64_t hard_stop_us;         /* CLOCK_MONOTONIC: cancel runs still going */

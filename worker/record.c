@@ -17,6 +17,8 @@ struct record {
     uint64_t cur_second;      /* that second, since the start */
     uint64_t sec_hits;        /* its hits */
     uint64_t sec_errors;      /* its failed and errored runs */
+    uint64_t sec_runs;        /* its runs started */
+    uint64_t sec_dropped;     /* its runs dropped */
     struct shm_recent recent; /* the last seconds, for the slot's recent */
 };
 
@@ -46,11 +48,13 @@ uint32_t record_url(struct record *r, const char *key)
     return (uint32_t)(shm_url_get(r->slot, key, shm_hash(key, NULL)) - r->slot->urls);
 }
 
-void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us)
+void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us,
+                     int64_t late_us)
 {
     struct shm_slot *slot = r->slot;
     struct shm_url *u = &slot->urls[row];
     uint64_t us = elapsed_us > 0 ? (uint64_t)elapsed_us : 0;
+    uint64_t resp = us + (late_us > 0 ? (uint64_t)late_us : 0);
 
     shm_add(&slot->c.hits, 1);
     shm_add(&u->hits, 1);
@@ -59,7 +63,9 @@ void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us)
     r->sec_hits++;
     hist_record(&slot->latency, us);
     hist_record(&u->latency, us);
-    hist_record(&r->second, us);
+    hist_record(&slot->response, resp);
+    hist_record(&u->response, resp);
+    hist_record(&r->second, resp);
 }
 
 void record_http_error(struct record *r, uint32_t row)
@@ -74,13 +80,15 @@ void record_bytes(struct record *r, uint64_t n)
         shm_add(&r->slot->c.bytes, n);
 }
 
-void record_ws_sample(struct record *r, uint32_t row, int64_t us)
+void record_ws_sample(struct record *r, uint32_t row, int64_t us, int64_t late_us)
 {
     struct shm_url *u = &r->slot->urls[row];
+    uint64_t v = us > 0 ? (uint64_t)us : 0;
 
     shm_add(&u->hits, 1);
     shm_add(&u->ok, 1);
-    hist_record(&u->latency, us > 0 ? (uint64_t)us : 0);
+    hist_record(&u->latency, v);
+    hist_record(&u->response, v + (late_us > 0 ? (uint64_t)late_us : 0));
 }
 
 void record_ws_error(struct record *r, uint32_t row)
@@ -99,6 +107,23 @@ void record_ws_counts(struct record *r, uint64_t opened, uint64_t bytes)
 void record_run_started(struct record *r)
 {
     shm_add(&r->slot->c.runs_started, 1);
+    r->sec_runs++;
+}
+
+void record_dropped(struct record *r, uint64_t n)
+{
+    shm_add(&r->slot->c.dropped, n);
+    r->sec_dropped += n;
+}
+
+void record_rate_next(struct record *r, uint64_t next)
+{
+    shm_store(&r->slot->rate_next, next);
+}
+
+uint64_t record_rate_resume(const struct record *r)
+{
+    return shm_load(&r->slot->rate_next);
 }
 
 void record_run_ended(struct record *r, int outcome, const char *test, const char *msg)
@@ -203,9 +228,11 @@ static void record_close_second(struct record *r, uint64_t next)
     shm_store(&s->errors, r->sec_errors);
     shm_store(&s->p50_us, hist_percentile(&r->second, 50));
     shm_store(&s->p99_us, hist_percentile(&r->second, 99));
+    shm_store(&s->runs, r->sec_runs);
+    shm_store(&s->dropped, r->sec_dropped);
     __atomic_store_n(&s->second, r->cur_second + 1, __ATOMIC_RELEASE);
     shm_recent_push(r->slot, &r->recent, &r->second); /* and resets it */
-    r->sec_hits = r->sec_errors = 0;
+    r->sec_hits = r->sec_errors = r->sec_runs = r->sec_dropped = 0;
     r->cur_second = next;
 }
 

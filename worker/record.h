@@ -31,10 +31,13 @@ uint32_t record_url(struct record *r, const char *key);
 
 /*
  * An HTTP response received on row (each redirect hop is one, on its own
- * URL's row): a hit, ok when its status is below 400, and its time, from
- * its request sent to its last byte.
+ * URL's row): a hit, ok when its status is below 400, and its times: the
+ * service time, from its request sent to its last byte, and the response
+ * time, that plus late_us, how late its run started after its scheduled
+ * time (--rate; 0 without a schedule).
  */
-void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us);
+void record_response(struct record *r, uint32_t row, int ok, int64_t elapsed_us,
+                     int64_t late_us);
 
 /* An HTTP request on row that got no response: a transport error. */
 void record_http_error(struct record *r, uint32_t row);
@@ -42,8 +45,11 @@ void record_http_error(struct record *r, uint32_t row);
 /* Body bytes received over HTTP. */
 void record_bytes(struct record *r, uint64_t n);
 
-/* A websocket sample on row (a handshake, a message waited for): its time. */
-void record_ws_sample(struct record *r, uint32_t row, int64_t us);
+/*
+ * A websocket sample on row (a handshake, a message waited for): its time,
+ * and late_us as for record_response.
+ */
+void record_ws_sample(struct record *r, uint32_t row, int64_t us, int64_t late_us);
 
 /* A websocket call that failed, on row. */
 void record_ws_error(struct record *r, uint32_t row);
@@ -53,6 +59,17 @@ void record_ws_counts(struct record *r, uint64_t opened, uint64_t bytes);
 
 /* A test run begins. */
 void record_run_started(struct record *r);
+
+/* n runs of the --rate schedule were dropped: no VU was free at their time. */
+void record_dropped(struct record *r, uint64_t n);
+
+/*
+ * The slot's place in the schedule (shm.h: rate_next): record_rate_next
+ * after each run started or dropped, record_rate_resume for a worker that
+ * takes the slot over (0 for the first one).
+ */
+void record_rate_next(struct record *r, uint64_t next);
+uint64_t record_rate_resume(const struct record *r);
 
 /*
  * A test run ended: outcome is 0 (success), SHM_FAILURE or SHM_ERROR with

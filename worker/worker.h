@@ -14,6 +14,7 @@
 #include "base/csv.h"
 #include "loads.h"
 #include "shm/shm.h"
+#include "worker/arrival.h"
 
 /* One test to run, with its suite's optional setUp and tearDown. */
 struct worker_test {
@@ -47,6 +48,18 @@ struct worker_plan {
     uint64_t total_runs;           /* nonzero: run exactly this many test runs,
                                       spread over the VUs (a replacement worker) */
     int64_t deadline_mono_us;      /* duration run: start no run after this */
+    /*
+     * The open model (--rate): the runs of arrival's schedule numbered
+     * rate_offset, rate_offset + rate_stride... are this worker's; each
+     * starts at its time on a free VU of a pool of users VUs that may grow
+     * to max_users, or is dropped when none is free.
+     */
+    const struct arrival *arrival; /* NULL: the closed model */
+    uint64_t rate_offset, rate_stride;
+    uint32_t max_users;            /* VUs the pool may grow to (ids first_user..) */
+    int64_t start_mono_us;         /* CLOCK_MONOTONIC of the schedule's time 0 */
+    int resume;                    /* a replacement: go on where the slot's last
+                                      worker was, dropping the runs due meanwhile */
     double ramp_up;                /* seconds over which VUs start */
     double timeout;                /* seconds a request may take */
     double grace;                  /* seconds a run may go on past a stop */

@@ -51,3 +51,11 @@ step "a NULL name is an Error"
 run_loads metrics_cases.TestMetrics.test_null_name --json s.json
 expect_status 1
 expect_json_errors s.json 1 TestMetrics.test_null_name "^loads_check: no check name \\(NULL\\)$"
+
+step "thresholds on checks: the share that passed, of all checks or of one by name"
+run_loads metrics_cases.TestMetrics.test_items --server-url "$NGINX_URL" -u 4 -c 3 -w 2 \
+    --threshold 'checks{id not a multiple of 5}>=80%' --threshold 'checks>=95%' --json s.json
+expect_status 99 # 168 of 180 checks passed: 93.3%, not 95%
+expect_eq "$(jq -c '[.thresholds[] | .pass]' s.json)" "[true,false]" "thresholds passed"
+expect_eq "$(jq '.thresholds[0].measured' s.json)" 80 "the named check's rate, measured"
+expect_eq "$(jq '.thresholds[1].measured * 100 | round' s.json)" 9333 "all checks' rate, measured"

@@ -356,3 +356,64 @@ UNIT_TEST(cli_env_and_data)
     CHECK_STR_EQ(err, "--data-per goes with --data FILE.csv");
     runner_opts_free(&o);
 }
+
+/* --rate: stages and ramps in milli-runs per second, exactly. */
+UNIT_TEST(cli_rate)
+{
+    struct arrival_stage st[SHM_MAX_CYCLES];
+    uint32_t n = 0;
+
+    CHECK_INT_EQ(runner_parse_rate("100", st, &n), 0);
+    CHECK_INT_EQ(n, 1);
+    CHECK_INT_EQ(st[0].from_mrps, 100000);
+    CHECK_INT_EQ(st[0].to_mrps, 100000);
+    CHECK_INT_EQ(runner_parse_rate("0.5:33.333:0-100.5", st, &n), 0);
+    CHECK_INT_EQ(n, 3);
+    CHECK_INT_EQ(st[0].from_mrps, 500);
+    CHECK_INT_EQ(st[1].from_mrps, 33333);
+    CHECK_INT_EQ(st[2].from_mrps, 0);
+    CHECK_INT_EQ(st[2].to_mrps, 100500);
+    CHECK_INT_EQ(runner_parse_rate("10:0:10", st, &n), 0); /* a pause */
+    CHECK_INT_EQ(runner_parse_rate("10000000", st, &n), 0);
+    {
+        static const char *const bad[] = {"", "0", "0:0-0", "x", "1.", ".5", "1.2345",
+                                          "10::20", ":1", "1:", "-1", "1-", "1-2-3",
+                                          "10000000.001", "10 ", " 10", "1e3", "5/s"};
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            if (runner_parse_rate(bad[i], st, &n) != -EINVAL)
+                unit_fail(__FILE__, __LINE__, "rate '%s' was accepted", bad[i]);
+    }
+}
+
+/* The open model's options together: defaults and refusals. */
+UNIT_TEST(cli_rate_options)
+{
+    static struct runner_opts o;
+    char err[256];
+
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--rate", "50", "-d", "1m", NULL}), 0);
+    CHECK_INT_EQ(o.nrates, 1);
+    CHECK_INT_EQ(o.users[0], 1);
+    CHECK_INT_EQ(o.max_users, 1000);
+    CHECK_INT_EQ(o.rate_offset, 0);
+    CHECK_INT_EQ(o.rate_stride, 1);
+    CHECK_INT_EQ(o.duration_us, 60000000);
+    CHECK_INT_EQ(runner_planned_runs(&o, 1), 0);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--rate", "50", "-d", "1s", "-u",
+                                                 "2000", NULL}), 0);
+    CHECK_INT_EQ(o.max_users, 2000);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--rate", "50", NULL}), -EINVAL);
+    CHECK(strstr(err, "--rate needs --duration") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--max-users", "5", NULL}), -EINVAL);
+    CHECK(strstr(err, "--max-users goes with --rate") != NULL);
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--rate", "5", "-d", "1s",
+                                                 "--threshold", "p99<1s", "--threshold",
+                                                 "errors<1%", NULL}), 0);
+    CHECK_INT_EQ(o.nthresholds, 2);
+    CHECK_STR_EQ(o.thresholds[1].text, "errors<1%");
+    CHECK_INT_EQ(parse(&o, err, (const char *[]){"m.S.t", "--threshold", "p99<1", NULL}),
+                 -EINVAL);
+    CHECK_STR_EQ(err, "invalid --threshold 'p99<1': column 6: add a unit to the time: us, "
+                      "ms or s (200ms)");
+}

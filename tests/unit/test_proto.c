@@ -135,6 +135,53 @@ static int decode_map(const char *type, int version, const char *key, const char
     return rc;
 }
 
+/* An open model's spec: its stages and pool; the start names the agent's stripe. */
+UNIT_TEST(proto_rate_survives)
+{
+    struct cl_msg in = {.type = CL_RUN}, out, start = {.type = CL_START, .agents = 2,
+                                                       .count = 3};
+    static const uint8_t src[] = "x";
+
+    snprintf(in.spec.test, sizeof(in.spec.test), "a.B");
+    in.spec.users[0] = 5, in.spec.nusers = 1;
+    in.spec.duration_us = 6000000;
+    in.spec.timeout = 30;
+    in.spec.rate[0] = (struct arrival_stage){0, 100000};
+    in.spec.rate[1] = (struct arrival_stage){500, 500};
+    in.spec.nrates = 2;
+    in.spec.max_users = 700;
+    snprintf(in.files[0].name, sizeof(in.files[0].name), "a.c");
+    in.files[0].data = src;
+    in.files[0].len = 1;
+    in.nfiles = 1;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.spec.nrates, 2);
+    CHECK_INT_EQ(out.spec.rate[0].from_mrps, 0);
+    CHECK_INT_EQ(out.spec.rate[0].to_mrps, 100000);
+    CHECK_INT_EQ(out.spec.rate[1].to_mrps, 500);
+    CHECK_INT_EQ(out.spec.max_users, 700);
+    cl_msg_free(&out);
+    snprintf(start.run, sizeof(start.run), "r");
+    roundtrip(&start, &out);
+    CHECK_INT_EQ(out.agents, 2);
+    CHECK_INT_EQ(out.count, 3);
+    cl_msg_free(&out);
+
+    /* A rate with hits, or with a pool below -u, is refused. */
+    {
+        uint8_t *buf;
+        size_t len;
+        char err[256] = "";
+
+        in.spec.max_users = 4;
+        CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+        CHECK_INT_EQ(cl_decode(&out, buf, len, err, sizeof(err)), -EPROTO);
+        CHECK(strncmp(err, "spec: a rate needs", 18) == 0);
+        free(buf);
+        cl_msg_free(&out);
+    }
+}
+
 UNIT_TEST(proto_refuses_with_a_reason)
 {
     char err[256];
@@ -142,16 +189,16 @@ UNIT_TEST(proto_refuses_with_a_reason)
     static const uint8_t junk[] = {0xc1, 0x00};
     static const uint8_t arr[] = {0x91, 0x01};
 
-    CHECK_INT_EQ(decode_map("ping", 1, NULL, NULL, err, sizeof(err)), 0);
-    CHECK_INT_EQ(decode_map("ping", 2, NULL, NULL, err, sizeof(err)), -EPROTO);
-    CHECK_STR_EQ(err, "protocol version 2, this side speaks 1");
-    CHECK_INT_EQ(decode_map("jump", 1, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_INT_EQ(decode_map("ping", CL_VERSION, NULL, NULL, err, sizeof(err)), 0);
+    CHECK_INT_EQ(decode_map("ping", 1, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "protocol version 1, this side speaks 2");
+    CHECK_INT_EQ(decode_map("jump", CL_VERSION, NULL, NULL, err, sizeof(err)), -EPROTO);
     CHECK_STR_EQ(err, "unknown message type 'jump'");
-    CHECK_INT_EQ(decode_map("attach", 1, NULL, NULL, err, sizeof(err)), -EPROTO);
+    CHECK_INT_EQ(decode_map("attach", CL_VERSION, NULL, NULL, err, sizeof(err)), -EPROTO);
     CHECK_STR_EQ(err, "attach: no 'run'");
-    CHECK_INT_EQ(decode_map("attach", 1, "run", "x", err, sizeof(err)), 0);
+    CHECK_INT_EQ(decode_map("attach", CL_VERSION, "run", "x", err, sizeof(err)), 0);
     /* An unknown key is skipped: a newer peer may send more. */
-    CHECK_INT_EQ(decode_map("ping", 1, "zz", "x", err, sizeof(err)), 0);
+    CHECK_INT_EQ(decode_map("ping", CL_VERSION, "zz", "x", err, sizeof(err)), 0);
     CHECK_INT_EQ(cl_decode(&m, junk, sizeof(junk), err, sizeof(err)), -EPROTO);
     cl_msg_free(&m);
     CHECK_INT_EQ(cl_decode(&m, arr, sizeof(arr), err, sizeof(err)), -EPROTO);
@@ -222,11 +269,12 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
     struct shm agent[AGENTS], runner;
     struct shm_stats prev[AGENTS], cur, total;
     struct hist *local = calloc(1, sizeof(*local)), *url_local = calloc(1, sizeof(*local));
+    struct hist *resp_local = calloc(1, sizeof(*local));
     static const double ps[] = {1, 10, 50, 90, 99, 99.9, 99.99};
     uint64_t seed = 7, hits = 0;
     char err[256];
 
-    CHECK(local && url_local);
+    CHECK(local && url_local && resp_local);
     /* The agents' segments are named after this process: one at a time. */
     CHECK_INT_EQ(shm_create(&runner, AGENTS, err, sizeof(err)), 0);
     for (int a = 0; a < AGENTS; a++) {
@@ -247,12 +295,18 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
                 struct shm_slot *slot = shm_slot(&agent[a], (uint32_t)w);
 
                 for (int i = 0; i < PER_SECOND; i++) {
+                    uint64_t late;
                     /* log-uniform from 1 us to ~17 s, plus a few heavy ones */
                     uint64_t v = 1ull << (rng(&seed) % 24);
                     const char *key = i % 3 ? "GET http://x/a" : "POST http://x/b";
                     struct shm_url *u = shm_url_get(slot, key, shm_hash(key, NULL));
 
                     v += rng(&seed) % v;
+                    /* its response time: the service time and a lateness */
+                    late = rng(&seed) % 5000;
+                    hist_record(&slot->response, v + late);
+                    hist_record(&u->response, v + late);
+                    hist_record(resp_local, v + late);
                     hist_record(&slot->latency, v);
                     hist_record(local, v);
                     hist_record(&u->latency, v);
@@ -262,6 +316,7 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
                     shm_add(&slot->c.hits, 1);
                     hits++;
                 }
+                shm_add(&slot->c.dropped, 2);
                 shm_msg_count(slot, SHM_FAILURE, "A.b", "no Search in body");
                 CHECK_INT_EQ(shm_counter_add(slot, "pages", 3), 0);
             }
@@ -291,6 +346,11 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
         CHECK_INT_EQ(hist_percentile(&total.latency, ps[i]), hist_percentile(local, ps[i]));
     CHECK_INT_EQ(hist_min(&total.latency), hist_min(local));
+    CHECK(memcmp(total.response.counts, resp_local->counts, sizeof(resp_local->counts)) == 0);
+    CHECK_INT_EQ(total.response.sum_us, resp_local->sum_us);
+    CHECK_INT_EQ(total.urls[0].response.count + total.urls[1].response.count,
+                 resp_local->count);
+    CHECK_INT_EQ(total.c.dropped, 2 * AGENTS * WORKERS * SECONDS);
     CHECK_INT_EQ(hist_max(&total.latency), hist_max(local));
     CHECK_INT_EQ(total.nurls, 2);
     CHECK_STR_EQ(total.urls[0].key, "GET http://x/a");
@@ -321,6 +381,7 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
         CHECK_INT_EQ(shm_stats_collect(&again, &late), 0);
         CHECK(memcmp(&again.c, &total.c, sizeof(total.c)) == 0);
         CHECK(memcmp(&again.latency, &total.latency, sizeof(total.latency)) == 0);
+        CHECK(memcmp(&again.response, &total.response, sizeof(total.response)) == 0);
         CHECK_INT_EQ(again.msgs[0].count, total.msgs[0].count);
         shm_stats_free(&again);
         free(late.hdr);
@@ -333,6 +394,7 @@ UNIT_TEST(proto_merged_deltas_equal_the_union)
     shm_destroy(&runner);
     free(local);
     free(url_local);
+    free(resp_local);
 }
 
 /*

@@ -1,0 +1,37 @@
+/*
+ * Tests of the open model (tests/e2e/rate_*.sh).  GET /stamp is logged by
+ * nginx with its time ($msec) in stamps.log, one line per request: the
+ * runs the server saw, and when.
+ */
+#include <loads.h>
+
+/* One request per run: a run is one line of stamps.log. */
+LOADS_TEST(TestRate, test_stamp)
+{
+    loads_response *r = loads_get(t, "/stamp");
+    loads_assert(t, loads_status(r) == 200, "/stamp: status %d", loads_status(r));
+}
+
+/* One request, then 0.2 s of think time: each run holds its user 0.2 s. */
+LOADS_TEST(TestRate, test_slow)
+{
+    loads_response *r = loads_get(t, "/stamp");
+    loads_assert(t, loads_status(r) == 200, "/stamp: status %d", loads_status(r));
+    loads_sleep(t, 0.2);
+}
+
+/* GET /, and every 4th run of a worker fails (-w 1: exactly a quarter). */
+LOADS_TEST(TestRate, test_some_fail)
+{
+    static int n;
+    loads_response *r = loads_get(t, "/");
+    loads_assert(t, ++n % 4 != 0, "run %d of 4 fails", n);
+    (void)r;
+}
+
+/* GET /, then GET /post: two URL rows per run. */
+LOADS_TEST(TestRate, test_two_urls)
+{
+    loads_get(t, "/");
+    loads_post(t, "/post", "text/plain", "x", 1);
+}
