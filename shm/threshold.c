@@ -120,12 +120,28 @@ static int parse_metric(struct lex *x, struct threshold *t)
                    (int)(end - start > 40 ? 40 : end - start), start);
 }
 
-/* "{" [ METHOD " " ] url "}" after the metric. */
+/* Whether a..b is a URL of the table: "/path" or "scheme://...". */
+static int is_url(const char *a, const char *b)
+{
+    if (a < b && *a == '/')
+        return 1;
+    for (const char *c = a; c + 3 <= b; c++)
+        if (c[0] == ':' && c[1] == '/' && c[2] == '/')
+            return 1;
+    return 0;
+}
+
+/*
+ * "{" selection "}" after the metric, up to the last '}' (a name may hold
+ * braces: {GET /items/{id}}).  A URL ("/path", "scheme://..."), a method
+ * and a URL ("GET /path"), else a request's name as loads_send's .name
+ * gave it, and after checks a check's name.
+ */
 static int parse_url(struct lex *x, struct threshold *t)
 {
-    const char *open = x->p, *close, *a, *b, *blank;
+    const char *open = x->p, *close, *a, *b, *blank, *u;
 
-    close = strchr(open, '}');
+    close = strrchr(open, '}');
     if (!close)
         return fail_at(x, open, "'{' without its '}'");
     if (t->metric == THRESHOLD_DROPPED || t->metric == THRESHOLD_RUNS)
@@ -136,53 +152,54 @@ static int parse_url(struct lex *x, struct threshold *t)
     for (b = close; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
         ;
     for (const char *c = a; c < b; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '{')
-            return fail_at(x, c, "a URL without control characters or '{'");
-    if (t->metric == THRESHOLD_CHECKS) {
-        /* A check's name, as the test gave it: blanks and all. */
-        if (a == b)
-            return fail_at(x, open + 1, "expected a check's name in {}: checks{status ok}");
-        if ((size_t)(b - a) >= SHM_COUNTER_LEN)
-            return fail_at(x, a, "a check's name has at most %d characters",
-                           SHM_COUNTER_LEN - 1);
-        memcpy(t->url, a, (size_t)(b - a));
-        t->url[b - a] = '\0';
-        x->p = close + 1;
-        return 0;
-    }
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return fail_at(x, c, "a control character");
     if (a == b)
-        return fail_at(x, open + 1, "expected a URL in {}: {/login} or {GET /login}");
-    blank = memchr(a, ' ', (size_t)(b - a));
-    if (!blank)
-        blank = memchr(a, '\t', (size_t)(b - a));
-    if (blank) {
-        const char *u = blank;
-
-        if ((size_t)(blank - a) >= THRESHOLD_METHOD)
-            return fail_at(x, a, "a method of at most %d letters", THRESHOLD_METHOD - 1);
-        for (const char *c = a; c < blank; c++)
-            if (!isalpha((unsigned char)*c))
-                return fail_at(x, c, "{METHOD url}: the method is letters (GET, POST)");
-        for (size_t i = 0; i < (size_t)(blank - a); i++)
-            t->method[i] = (char)toupper((unsigned char)a[i]);
-        t->method[blank - a] = '\0';
-        while (*u == ' ' || *u == '\t')
-            u++;
-        for (const char *c = u; c < b; c++)
-            if (*c == ' ' || *c == '\t')
-                return fail_at(x, c, "{METHOD url}: one blank, between the method and "
-                                     "the URL");
-        a = u;
+        return fail_at(x, open + 1, t->metric == THRESHOLD_CHECKS
+                                        ? "expected a check's name in {}: checks{status ok}"
+                                        : "expected a URL or a request's name in {}: "
+                                          "{/login}, {GET /login} or {login}");
+    x->p = close + 1;
+    if (t->metric != THRESHOLD_CHECKS) {
+        /* METHOD url: letters, one blank, a URL without blanks. */
+        blank = memchr(a, ' ', (size_t)(b - a));
+        u = a;
+        if (blank) {
+            for (u = blank; u < b && (*u == ' ' || *u == '\t'); u++)
+                ;
+            for (const char *c = a; c < blank; c++)
+                if (!isalpha((unsigned char)*c))
+                    u = NULL;
+            if (u && (memchr(u, ' ', (size_t)(b - u)) || memchr(u, '\t', (size_t)(b - u))))
+                u = NULL;
+        } else if (memchr(a, '\t', (size_t)(b - a))) {
+            u = NULL;
+        }
+        if (u && is_url(u, b) && !memchr(u, '{', (size_t)(b - u)) &&
+            !memchr(u, '}', (size_t)(b - u))) {
+            if (memchr(u, '?', (size_t)(b - u)))
+                return fail_at(x, (const char *)memchr(u, '?', (size_t)(b - u)),
+                               "URL rows have no query string: leave out from '?' on");
+            if (u != a) {
+                if ((size_t)(blank - a) >= THRESHOLD_METHOD)
+                    return fail_at(x, a, "a method of at most %d letters",
+                                   THRESHOLD_METHOD - 1);
+                for (size_t i = 0; i < (size_t)(blank - a); i++)
+                    t->method[i] = (char)toupper((unsigned char)a[i]);
+                t->method[blank - a] = '\0';
+            }
+            a = u;
+        } else {
+            t->named = 1;
+        }
     }
-    if (*a != '/' && !strstr(a, "://"))
-        return fail_at(x, a, "a URL starts with / (a path) or a scheme (http://...)");
-    if (memchr(a, '?', (size_t)(b - a)))
-        return fail_at(x, (const char *)memchr(a, '?', (size_t)(b - a)),
-                       "URL rows have no query string: leave out from '?' on");
+    if ((size_t)(b - a) >= (t->metric == THRESHOLD_CHECKS ? SHM_COUNTER_LEN : SHM_URL_LEN))
+        return fail_at(x, a, "a %s has at most %d characters",
+                       t->metric == THRESHOLD_CHECKS ? "check's name" : t->named ? "request's name" : "URL",
+                       (t->metric == THRESHOLD_CHECKS ? SHM_COUNTER_LEN : SHM_URL_LEN) - 1);
     /* Shorter than the whole text, which fits THRESHOLD_LEN. */
     memcpy(t->url, a, (size_t)(b - a));
     t->url[b - a] = '\0';
-    x->p = close + 1;
     return 0;
 }
 
@@ -307,8 +324,10 @@ static int url_matches(const struct threshold *t, const char *key)
 {
     const char *url = strchr(key, ' ');
 
+    if (t->named)
+        return strcmp(key, t->url) == 0; /* a request's name is its row's key */
     if (!url)
-        return 0; /* the "other" row */
+        return 0; /* the "other" row, or a named row */
     if (t->method[0] &&
         ((size_t)(url - key) != strlen(t->method) || strncmp(key, t->method, (size_t)(url - key)) != 0))
         return 0;

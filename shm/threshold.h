@@ -13,7 +13,9 @@
  *                | "errors" | "rps" | "hits" | "dropped" | "runs"
  *                | "checks"                             loads_check's passes
  *     url       := [ METHOD " " ] ( "/path" | "http://host:port/path" )
+ *                | a request's name                     loads_send's .name
  *                | a check's name                       after checks
+ *                   (up to the last "}": a name may hold braces)
  *     op        := "<" | "<=" | ">" | ">=" | "==" | "!="
  *     number    := digits [ "." digits ]
  *     unit      := "us" | "ms" | "s"    required after a time
@@ -32,7 +34,8 @@
  * of the one named in {} (checks{status is 200}>=99%).
  * {url} selects rows of the URL table (without the query string): a path
  * matches every row of that path on any server, a METHOD only its rows;
- * the rows it matches are added together.  dropped and runs are the whole
+ * the rows it matches are added together; anything else in {} is a
+ * request's name, the key of its one row.  dropped and runs are the whole
  * run's only.
  */
 #ifndef LOADS_SHM_THRESHOLD_H
@@ -77,6 +80,7 @@ struct threshold {
     enum threshold_op op;
     double value;                    /* us for a time, % for a share, else as is */
     int share;                       /* errors or dropped given in % */
+    int named;                       /* url is a request's name (loads_send's .name) */
 };
 
 struct threshold_result {

@@ -29,6 +29,19 @@ expect_access_log 6
 expect_eq "$(jq -c '[.urls[] | {url, hits, ok}]' s.json)" '[{"url":"login","hits":6,"ok":6}]' \
     "the URL table"
 
+step "thresholds on a named row: the name in {}, checked against nginx's log"
+: >"$NGINX_LOG"
+run_loads named_cases.TestNamed.test_items --server-url "$NGINX_URL" -u 2 -c 2 \
+    --threshold "hits{GET /api/items/{id}}==40" --threshold 'p99{GET /api/items/{id}}<30s'
+expect_status 0
+expect_access_log 40
+expect_out_sequence "Thresholds: all 2 passed" "  ok      hits\{GET /api/items/\{id\}\}==40 +measured 40"
+run_loads named_cases.TestNamed.test_login --server-url "$NGINX_URL" -c 3 \
+    --threshold 'hits{login}>6' --threshold 'errors{login}==0'
+expect_status 99
+expect_out_sequence "Thresholds: 1 of 2 failed" "  FAILED  hits\{login\}>6 +measured 6" \
+    "  ok      errors\{login\}==0 +measured 0"
+
 step "expected statuses"
 : >"$NGINX_LOG"
 run_loads named_cases.TestStatus --server-url "$NGINX_URL" --json s.json

@@ -31,8 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    t.metric == THRESHOLD_CHECKS);
         FUZZ_CHECK(t.metric != THRESHOLD_CHECKS || t.share);
         FUZZ_CHECK(!t.service || t.metric <= THRESHOLD_MAX);
-        if (t.metric == THRESHOLD_CHECKS) {
-            FUZZ_CHECK(!strchr(t.url, '}'));
+        FUZZ_CHECK(!t.named || (t.metric != THRESHOLD_CHECKS && t.url[0] && !t.method[0]));
+        for (const char *c = t.url; *c; c++)
+            FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
+        if (t.metric == THRESHOLD_CHECKS || t.named) {
+            FUZZ_CHECK(!t.named || t.url[0]);
         } else {
             FUZZ_CHECK(!t.url[0] || t.url[0] == '/' || strstr(t.url, "://"));
             FUZZ_CHECK(!strchr(t.url, '?') && !strchr(t.url, '}'));

@@ -73,6 +73,24 @@ UNIT_TEST(threshold_parses)
     CHECK_STR_EQ(t.url, "/api");
     t = PARSE("p100<1s");
     CHECK(t.percentile == 100);
+    /* Anything that is not a URL is a request's name (loads_send's .name). */
+    t = PARSE("p99{login}<200ms");
+    CHECK_INT_EQ(t.named, 1);
+    CHECK_STR_EQ(t.method, "");
+    CHECK_STR_EQ(t.url, "login");
+    t = PARSE("errors{ log in } < 1%");
+    CHECK_INT_EQ(t.named, 1);
+    CHECK_STR_EQ(t.url, "log in");
+    t = PARSE("p99{GET /api/items/{id}}<1s");
+    CHECK_INT_EQ(t.named, 1);
+    CHECK_STR_EQ(t.url, "GET /api/items/{id}");
+    t = PARSE("p99{G3T /a}<1s");
+    CHECK_INT_EQ(t.named, 1);
+    t = PARSE("p99{GET /login}<200ms");
+    CHECK_INT_EQ(t.named, 0);
+    t = PARSE("checks{status {ok}}>=99%");
+    CHECK_INT_EQ(t.named, 0);
+    CHECK_STR_EQ(t.url, "status {ok}");
 }
 
 /* Each mistake with its column (from 1). */
@@ -104,11 +122,13 @@ UNIT_TEST(threshold_errors_name_the_column)
         {"hits>5/s", "column 7: a count has no unit"},
         {"p99<200ms and p50<1ms", "column 11: unexpected 'and p50<1ms' after the threshold"},
         {"p99{/a<200ms", "column 4: '{' without its '}'"},
-        {"p99{}<200ms", "column 5: expected a URL in {}: {/login} or {GET /login}"},
-        {"p99{a}<1s", "column 5: a URL starts with / (a path) or a scheme (http://...)"},
+        {"p99{}<200ms", "column 5: expected a URL or a request's name in {}: {/login}, "
+                        "{GET /login} or {login}"},
+        {"p99{ }<200ms", "column 5: expected a URL or a request's name in {}: {/login}, "
+                         "{GET /login} or {login}"},
         {"p99{/a?x=1}<1s", "column 7: URL rows have no query string: leave out from '?' on"},
-        {"p99{G3T /a}<1s", "column 6: {METHOD url}: the method is letters (GET, POST)"},
-        {"p99{GET /a b}<1s", "column 11: {METHOD url}: one blank, between the method and the URL"},
+        {"p99{GET /a?b}<1s", "column 11: URL rows have no query string: leave out from '?' on"},
+        {"p99{a\tb}<1s", "column 6: a control character"},
         {"dropped{/a}<1", "column 8: dropped counts the whole run's runs: no {url}"},
         {"errors<-1", "column 8: expected a number (such as 200 or 0.5)"},
         {"p99<1e3ms", "column 6: unknown unit 'e': a time is in us, ms or s"},
@@ -139,9 +159,9 @@ UNIT_TEST(threshold_errors_name_the_column)
 static void snapshot(struct shm_stats *st)
 {
     memset(st, 0, sizeof(*st));
-    st->urls = calloc(3, sizeof(*st->urls));
+    st->urls = calloc(4, sizeof(*st->urls));
     CHECK(st->urls != NULL);
-    st->nurls = 3;
+    st->nurls = 4;
     snprintf(st->urls[0].key, sizeof(st->urls[0].key), "GET http://127.0.0.1:9/login");
     snprintf(st->urls[1].key, sizeof(st->urls[1].key), "POST http://127.0.0.1:9/login");
     snprintf(st->urls[2].key, sizeof(st->urls[2].key), "GET http://127.0.0.1:9/");
@@ -164,6 +184,14 @@ static void snapshot(struct shm_stats *st)
     st->urls[1].hits = 50;
     st->urls[1].ok = 50;
     st->urls[1].errors = 1;
+    /* a named request's row (loads_send's .name): 10 hits of 2 ms */
+    snprintf(st->urls[3].key, sizeof(st->urls[3].key), "GET /api/items/{id}");
+    for (int i = 0; i < 10; i++) {
+        hist_record(&st->urls[3].latency, 2000);
+        hist_record(&st->urls[3].response, 2000);
+    }
+    st->urls[3].hits = 10;
+    st->urls[3].ok = 10;
     st->c.hits = 150;
     st->c.successes = 97;
     st->c.failures = 2;
@@ -230,6 +258,14 @@ UNIT_TEST(threshold_measures)
     CHECK(r.pass);
     r = EVAL("hits!=150");
     CHECK(!r.pass);
+    r = EVAL("hits{GET /api/items/{id}}==10");    /* a named row, by its name */
+    CHECK(r.measured && r.pass);
+    r = EVAL("p99{GET /api/items/{id}}<3ms");
+    CHECK(r.pass && r.value > 1990 && r.value < 2010);
+    r = EVAL("hits{/api/items/{id}}>0");           /* a name is the whole key */
+    CHECK(!r.measured && !r.pass);
+    r = EVAL("hits{GET /api/items}>0");            /* a URL is not a name */
+    CHECK(!r.measured);
 
     t = PARSE("p99<200ms");
     threshold_eval(&t, &st, &r);
