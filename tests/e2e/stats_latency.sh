@@ -8,8 +8,9 @@
 #
 # The client's time of a request is the server's plus the loopback and the
 # client's own scheduling: a figure may exceed the server's by SLACK_MS
-# (plus 5%), which on this shared 2-core machine (and under ASan) covers a
-# worker that waits for a core; never by less than nginx's 1 ms rounding.
+# (plus 15%), which on this shared 2-core machine (and under ASan) covers a
+# worker that waits for a core (a 257 ms request was seen at 285.9 ms under
+# ASan with both cores busy); never by less than nginx's 1 ms rounding.
 # The levels (0, 20, 80, 250 ms) are far further apart than that, so a
 # percentile taken from the wrong rank, a mean off by a factor or the
 # fastest URL called the slowest all fail.  The URL table keys a URL
@@ -49,11 +50,11 @@ to_ms() {
 }
 
 # expect_near WHAT GOT_MS REF_MS [ROUND_MS]: GOT is REF give or take nginx's
-# 1 ms and the printed rounding ROUND_MS below, SLACK_MS + 5% above.
+# 1 ms and the printed rounding ROUND_MS below, SLACK_MS + 15% above.
 expect_near() {
     local lo hi
     lo=$(awk -v r="$3" -v d="${4:-0}" 'BEGIN { printf "%.3f", r - 1 - d }')
-    hi=$(awk -v r="$3" -v d="${4:-0}" -v s="$SLACK_MS" 'BEGIN { printf "%.3f", r + 1 + d + s + r * 0.05 }')
+    hi=$(awk -v r="$3" -v d="${4:-0}" -v s="$SLACK_MS" 'BEGIN { printf "%.3f", r + 1 + d + s + r * 0.15 }')
     echo "  $1: $2 ms, nginx: $3 ms"
     expect_num "$2" ">=" "$lo" "$1 (nginx: $3 ms)"
     expect_num "$2" "<=" "$hi" "$1 (nginx: $3 ms)"
