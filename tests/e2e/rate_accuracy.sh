@@ -55,9 +55,13 @@ rate_run() {
     expect_num "$spread" "<=" 10.3 "seconds from the first request to the last (nginx)"
     if ((rate >= 100)); then
         half=$(sort -n "$STAMPS" | awk 'NR == 1 { a = $1 } $1 < a + 5 { n++ } END { print n }')
-        # A run late by 10 ms on a busy machine moves rate / 100 runs across.
-        expect_num "$half" ">=" "$((want / 2 - want / 100))" "requests in the first 5 s (nginx)"
-        expect_num "$half" "<=" "$((want / 2 + want / 100))" "requests in the first 5 s (nginx)"
+        # Give or take 0.3 s of runs (3%), as for the spread: on a busy
+        # machine nginx or the client may stall for a few hundred ms (a
+        # 700/s run once had 3426 of 3500 in its first 5 s, with a service
+        # time of 309 ms at most).  A schedule that bunches runs up is
+        # further off than that.
+        expect_num "$half" ">=" "$((want / 2 - want * 3 / 100))" "requests in the first 5 s (nginx)"
+        expect_num "$half" "<=" "$((want / 2 + want * 3 / 100))" "requests in the first 5 s (nginx)"
     fi
 }
 
