@@ -94,13 +94,22 @@ static void send_msg(struct agent *a, struct cl_msg *m)
     cl_send(a->sock, NULL, m);
 }
 
+/*
+ * The state its heartbeats and hellos say: "stopping" once a stop reached
+ * it, which tells the broker not to send the stop again.
+ */
+static const char *state_name(const struct agent *a)
+{
+    return a->state == ST_RUNNING && a->stops ? "stopping" : state_names[a->state];
+}
+
 static void send_hello(struct agent *a)
 {
     struct cl_msg m = {.type = CL_HELLO, .pid = getpid()};
 
     snprintf(m.host, sizeof(m.host), "%s", a->host);
     snprintf(m.sw, sizeof(m.sw), "%s", LOADS_VERSION);
-    snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+    snprintf(m.state, sizeof(m.state), "%s", state_name(a));
     snprintf(m.run, sizeof(m.run), "%s", a->state == ST_IDLE || a->dropped ? "" : a->run);
     send_msg(a, &m);
 }
@@ -735,7 +744,7 @@ static void tick(struct agent *a)
         } else {
             struct cl_msg m = {.type = CL_HB};
 
-            snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+            snprintf(m.state, sizeof(m.state), "%s", state_name(a));
             snprintf(m.run, sizeof(m.run), "%s",
                      a->state == ST_IDLE || a->dropped ? "" : a->run);
             send_msg(a, &m);

@@ -51,11 +51,34 @@ struct remote {
     int64_t plain_next_us;
 };
 
-static volatile sig_atomic_t stop_signals;
+static volatile sig_atomic_t stop_signals, last_signal;
 
 static void on_stop_signal(int sig)
 {
+    last_signal = sig;
     stop_signals++;
+}
+
+/*
+ * Records why the runner stopped its run, for the summary and the exit
+ * status, as a local run's supervisor does (request_stop): a signal, or q
+ * in the dashboard; a stop once a duration plan has run its time changes
+ * nothing.
+ */
+static void record_stop(struct shm_header *h, int key)
+{
+    int64_t now = shm_mono_us();
+    int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                       h->cycle_started_mono_us &&
+                       now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
+
+    if (h->stop_mono_us)
+        return;
+    h->stop_mono_us = now;
+    if (!ran_its_time) {
+        h->stop_cause = key ? SHM_STOP_KEY : SHM_STOP_SIGNAL;
+        h->stop_signal = key ? 0 : last_signal;
+    }
 }
 
 static void install_signals(void)
@@ -568,6 +591,9 @@ static int report(struct remote *r)
         return RUNNER_USAGE;
     }
     fill_agent_counts(r);
+    /* A hits plan whose every run ended despite a late stop ran its plan. */
+    if (h->planned_runs && st.c.runs >= h->planned_runs)
+        r->shm.hdr->stop_cause = SHM_STOP_NONE;
     status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
     /* A lost agent or broker: figures that stop short, a failed run (a
      * failed threshold says more and stays). */
@@ -616,7 +642,7 @@ static double fraction(struct remote *r)
 static int follow(struct remote *r, int attached)
 {
     int64_t next_hb = 0;
-    int seen = 0;
+    int seen = 0, key = 0;
 
     if (runner_wants_dashboard(r->o))
         r->dash = tui_dash_open(&r->shm, attached ? TUI_DASH_ATTACHED : 0);
@@ -637,8 +663,10 @@ static int follow(struct remote *r, int attached)
             cl_send(r->sock, NULL, &hb);
             next_hb = now + CL_HB_MS;
         }
-        if (r->dash && tui_dash_tick(r->dash) == TUI_DASH_QUIT)
+        if (r->dash && tui_dash_tick(r->dash) == TUI_DASH_QUIT) {
+            key = 1;
             stop_signals++;
+        }
         if (stop_signals != seen) {
             struct cl_msg stop = {.type = CL_STOP, .hard = stop_signals >= 2};
 
@@ -647,6 +675,7 @@ static int follow(struct remote *r, int attached)
                 break;
             snprintf(stop.run, sizeof(stop.run), "%s", r->run);
             cl_send(r->sock, NULL, &stop);
+            record_stop(r->shm.hdr, key);
             __atomic_store_n(&r->shm.hdr->stop, 1, __ATOMIC_RELAXED);
             __atomic_store_n(&r->shm.hdr->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
         }
