@@ -49,6 +49,11 @@ struct remote {
     struct tui_dash *dash;
     int progress, plain;
     int64_t plain_next_us;
+    /* LOADS_SETUP_ONCE, LOADS_TEARDOWN_ONCE: run here (load_once). */
+    int once;
+    struct runner_tests tests;
+    struct csv data;
+    struct runner_values values;
 };
 
 static volatile sig_atomic_t stop_signals, last_signal;
@@ -782,6 +787,89 @@ static int spec_env_data(const struct runner_opts *o, struct cl_spec *spec, stru
     return 0;
 }
 
+/*
+ * LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE of a cluster run run here, in
+ * the runner, once for the whole run: the module is built here too when
+ * its files name either (a module without them needs no compiler here).
+ * Returns 0, with r->once set when the suite has either, or an exit
+ * status.
+ */
+static int load_once(struct remote *r, const struct files *fs)
+{
+    const struct runner_opts *o = r->o;
+    char err[1024];
+    int named = 0;
+
+    for (uint32_t i = 0; i < fs->n && !named; i++)
+        named = memmem(fs->f[i].data, fs->f[i].len, "LOADS_SETUP_ONCE", 16) ||
+                memmem(fs->f[i].data, fs->f[i].len, "LOADS_TEARDOWN_ONCE", 19);
+    if (!named)
+        return 0;
+    if (runner_load_tests(o->test, &r->tests, err, sizeof(err)) < 0 ||
+        runner_load_data(o, &r->data, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    r->once = r->tests.setup_once.fn || r->tests.teardown_once.fn;
+    if (r->once && o->detach) {
+        fprintf(stderr, "loads-runner: %s: a suite with LOADS_SETUP_ONCE or "
+                        "LOADS_TEARDOWN_ONCE cannot run --detach (the runner runs them, "
+                        "tearDownOnce after the agents)\n",
+                r->tests.setup_once.fn ? r->tests.setup_once.name
+                                       : r->tests.teardown_once.name);
+        return RUNNER_USAGE;
+    }
+    return 0;
+}
+
+/* setUpOnce's values into the spec.  Returns 0, or -1 when they do not fit. */
+static int spec_values(const struct remote *r, struct cl_spec *spec)
+{
+    const struct runner_values *v = &r->values;
+
+    if (v->n > CL_MAX_VALUES)
+        goto too_many;
+    for (uint32_t i = 0; i < v->n; i++) {
+        size_t nl = strlen(v->names[i]) + 1, tl = strlen(v->texts[i]) + 1;
+
+        if (spec->values_len + nl + tl > sizeof(spec->values))
+            goto too_many;
+        memcpy(spec->values + spec->values_len, v->names[i], nl);
+        memcpy(spec->values + spec->values_len + nl, v->texts[i], tl);
+        spec->values_len += (uint32_t)(nl + tl);
+    }
+    return 0;
+too_many:
+    fprintf(stderr, "loads-runner: %s stored more values than a cluster takes (%d, "
+                    "%d bytes in all)\n", r->tests.setup_once.name, CL_MAX_VALUES,
+            CL_VALUES_LEN);
+    return -1;
+}
+
+/*
+ * Runs tearDownOnce, after every agent is done or lost (whenever setUpOnce
+ * passed).  Returns 0 when it passed (or there is none), or its status.
+ */
+static int run_teardown_once(struct remote *r)
+{
+    int rc;
+
+    if (!r->once || !r->tests.teardown_once.fn)
+        return 0;
+    rc = runner_once(r->o, &r->tests, &r->data, 1, &r->values);
+    install_signals();
+    return rc;
+}
+
+/* The run's exit status with tearDownOnce's: the run's, unless it was 0. */
+static int teardown_once(struct remote *r, int status)
+{
+    int rc = run_teardown_once(r);
+
+    return status == RUNNER_OK ? rc : status;
+}
+
 static int submit(struct remote *r)
 {
     const struct runner_opts *o = r->o;
@@ -789,7 +877,7 @@ static int submit(struct remote *r)
     struct cl_msg ok, info;
     struct files fs = {0};
     char err[1024];
-    int rc;
+    int rc, once_rc;
 
     if (collect_files(o, &fs, err, sizeof(err)) < 0) {
         runner_one_line(err);
@@ -797,6 +885,24 @@ static int submit(struct remote *r)
         files_free(&fs);
         return RUNNER_USAGE;
     }
+    if ((rc = load_once(r, &fs)) != 0) {
+        files_free(&fs);
+        return rc;
+    }
+    /* setUpOnce first: when it fails, no agent starts (its summary says why). */
+    if (r->once && r->tests.setup_once.fn) {
+        rc = runner_once(o, &r->tests, &r->data, 0, &r->values);
+        install_signals();
+        if (rc) {
+            files_free(&fs);
+            return rc;
+        }
+        if (spec_values(r, &m.spec) < 0) {
+            files_free(&fs);
+            return teardown_once(r, RUNNER_USAGE);
+        }
+    }
+    m.spec.once = r->once;
     snprintf(m.spec.test, sizeof(m.spec.test), "%s", o->test);
     snprintf(m.spec.server_url, sizeof(m.spec.server_url), "%s", o->server_url);
     memcpy(m.spec.users, o->users, sizeof(m.spec.users));
@@ -824,12 +930,12 @@ static int submit(struct remote *r)
     rc = ask(r, &m, CL_ACCEPTED, &ok);
     files_free(&fs);
     if (rc)
-        return rc;
+        return teardown_once(r, rc);
     snprintf(r->run, sizeof(r->run), "%s", ok.run);
     cl_msg_free(&ok);
     rc = wait_start(r, &info);
     if (rc)
-        return rc;
+        return teardown_once(r, rc);
     if (o->detach) {
         printf("%s\n", r->run);
         fprintf(stderr, "loads-runner: run %s started on %u agent%s; watch it with "
@@ -841,11 +947,14 @@ static int submit(struct remote *r)
     rc = setup_run(r, &info);
     cl_msg_free(&info);
     if (rc < 0)
-        return RUNNER_USAGE;
+        return teardown_once(r, RUNNER_USAGE);
     follow(r, 0);
     if (r->refused)
-        return r->refused;
-    return report(r);
+        return teardown_once(r, r->refused);
+    /* Every agent is done or lost: tearDownOnce, then the summary (as a local run). */
+    once_rc = run_teardown_once(r);
+    rc = report(r);
+    return rc == RUNNER_OK ? once_rc : rc;
 }
 
 static int attach(struct remote *r)
@@ -894,6 +1003,8 @@ int runner_remote(const struct runner_opts *o)
         status = submit(&r);
     if (r.have_shm)
         shm_destroy(&r.shm);
+    runner_values_free(&r.values);
+    csv_free(&r.data);
     for (uint32_t i = 0; i < CL_MAX_AGENTS; i++)
         shm_recent_free(&r.recent[i]);
     free(r.scratch);
