@@ -1005,6 +1005,7 @@ int runner_remote(const struct runner_opts *o)
         shm_destroy(&r.shm);
     runner_values_free(&r.values);
     csv_free(&r.data);
+    runner_free_tests(&r.tests);
     for (uint32_t i = 0; i < CL_MAX_AGENTS; i++)
         shm_recent_free(&r.recent[i]);
     free(r.scratch);
