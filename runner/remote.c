@@ -28,6 +28,12 @@
 #define MAX_FILE      (8u << 20)
 #define POLL_MS       50
 
+struct files {
+    struct cl_file f[CL_MAX_FILES];
+    uint8_t *data[CL_MAX_FILES];
+    uint32_t n;
+};
+
 struct remote {
     const struct runner_opts *o;
     const char *endpoint;
@@ -49,6 +55,9 @@ struct remote {
     struct tui_dash *dash;
     int progress, plain;
     int64_t plain_next_us;
+    /* What submit sends (prepare). */
+    struct files fs;
+    struct cl_spec spec;
     /* LOADS_SETUP_ONCE, LOADS_TEARDOWN_ONCE: run here (load_once). */
     int once;
     struct runner_tests tests;
@@ -104,12 +113,6 @@ int runner_is_remote(const struct runner_opts *o)
 }
 
 /* ------------------------------------------------------------------ files */
-
-struct files {
-    struct cl_file f[CL_MAX_FILES];
-    uint8_t *data[CL_MAX_FILES];
-    uint32_t n;
-};
 
 static void files_free(struct files *fs)
 {
@@ -857,6 +860,12 @@ static int run_teardown_once(struct remote *r)
 
     if (!r->once || !r->tests.teardown_once.fn)
         return 0;
+    /* The broker's part is over.  No ZeroMQ thread may run while the
+     * supervisor forks: one holding a lock then would leave it held in the
+     * worker (a worker of the runner hung so, 1 run in 5, under ASan). */
+    cl_close(r->sock);
+    r->sock = NULL;
+    cl_ctx_close();
     rc = runner_once(r->o, &r->tests, &r->data, 1, &r->values);
     install_signals();
     return rc;
@@ -870,65 +879,66 @@ static int teardown_once(struct remote *r, int status)
     return status == RUNNER_OK ? rc : status;
 }
 
+/*
+ * What a submit sends, made before the broker is called: the files, the
+ * spec, and setUpOnce run (so that no ZeroMQ thread exists when its
+ * supervisor forks; see run_teardown_once).  When setUpOnce fails, no
+ * agent starts: its summary says why.  Returns 0 or an exit status.
+ */
+static int prepare(struct remote *r)
+{
+    const struct runner_opts *o = r->o;
+    struct cl_spec *spec = &r->spec;
+    char err[1024];
+    int rc;
+
+    snprintf(spec->test, sizeof(spec->test), "%s", o->test);
+    snprintf(spec->server_url, sizeof(spec->server_url), "%s", o->server_url);
+    memcpy(spec->users, o->users, sizeof(spec->users));
+    spec->nusers = o->nusers;
+    memcpy(spec->hits, o->hits, sizeof(spec->hits));
+    spec->nhits = o->duration_us ? 0 : o->nhits;
+    spec->duration_us = o->duration_us;
+    spec->workers = o->workers;
+    spec->ramp_up = o->ramp_up;
+    spec->timeout = o->timeout;
+    spec->grace = o->grace;
+    spec->max_body = o->max_body;
+    memcpy(spec->rate, o->rate, sizeof(spec->rate));
+    spec->nrates = o->nrates;
+    spec->max_users = o->max_users;
+    if (collect_files(o, &r->fs, err, sizeof(err)) < 0 ||
+        spec_env_data(o, spec, &r->fs, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    if ((rc = load_once(r, &r->fs)) != 0)
+        return rc;
+    spec->once = r->once;
+    if (r->once && r->tests.setup_once.fn) {
+        rc = runner_once(o, &r->tests, &r->data, 0, &r->values);
+        install_signals();
+        if (rc)
+            return rc;
+        if (spec_values(r, spec) < 0)
+            return teardown_once(r, RUNNER_USAGE);
+    }
+    return 0;
+}
+
 static int submit(struct remote *r)
 {
     const struct runner_opts *o = r->o;
     struct cl_msg m = {.type = CL_SUBMIT, .agents = o->agents, .detach = o->detach};
     struct cl_msg ok, info;
-    struct files fs = {0};
-    char err[1024];
     int rc, once_rc;
 
-    if (collect_files(o, &fs, err, sizeof(err)) < 0) {
-        runner_one_line(err);
-        fprintf(stderr, "loads-runner: %s\n", err);
-        files_free(&fs);
-        return RUNNER_USAGE;
-    }
-    if ((rc = load_once(r, &fs)) != 0) {
-        files_free(&fs);
-        return rc;
-    }
-    /* setUpOnce first: when it fails, no agent starts (its summary says why). */
-    if (r->once && r->tests.setup_once.fn) {
-        rc = runner_once(o, &r->tests, &r->data, 0, &r->values);
-        install_signals();
-        if (rc) {
-            files_free(&fs);
-            return rc;
-        }
-        if (spec_values(r, &m.spec) < 0) {
-            files_free(&fs);
-            return teardown_once(r, RUNNER_USAGE);
-        }
-    }
-    m.spec.once = r->once;
-    snprintf(m.spec.test, sizeof(m.spec.test), "%s", o->test);
-    snprintf(m.spec.server_url, sizeof(m.spec.server_url), "%s", o->server_url);
-    memcpy(m.spec.users, o->users, sizeof(m.spec.users));
-    m.spec.nusers = o->nusers;
-    memcpy(m.spec.hits, o->hits, sizeof(m.spec.hits));
-    m.spec.nhits = o->duration_us ? 0 : o->nhits;
-    m.spec.duration_us = o->duration_us;
-    m.spec.workers = o->workers;
-    m.spec.ramp_up = o->ramp_up;
-    m.spec.timeout = o->timeout;
-    m.spec.grace = o->grace;
-    m.spec.max_body = o->max_body;
-    if (spec_env_data(o, &m.spec, &fs, err, sizeof(err)) < 0) {
-        runner_one_line(err);
-        fprintf(stderr, "loads-runner: %s\n", err);
-        files_free(&fs);
-        return RUNNER_USAGE;
-    }
-    memcpy(m.spec.rate, o->rate, sizeof(m.spec.rate));
-    m.spec.nrates = o->nrates;
-    m.spec.max_users = o->max_users;
-    memcpy(m.files, fs.f, sizeof(m.files));
-    m.nfiles = fs.n;
+    m.spec = r->spec;
+    memcpy(m.files, r->fs.f, sizeof(m.files));
+    m.nfiles = r->fs.n;
     cl_files_hash(m.files, m.nfiles, m.hash);
     rc = ask(r, &m, CL_ACCEPTED, &ok);
-    files_free(&fs);
     if (rc)
         return teardown_once(r, rc);
     snprintf(r->run, sizeof(r->run), "%s", ok.run);
@@ -988,11 +998,13 @@ int runner_remote(const struct runner_opts *o)
 
     r.o = o;
     install_signals();
+    if (!o->broker_cmd && !o->attach && (status = prepare(&r)) != 0)
+        goto out;
     if (open_broker(&r, err, sizeof(err)) < 0) {
         runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
-        cl_ctx_close();
-        return RUNNER_USAGE;
+        status = teardown_once(&r, RUNNER_USAGE);
+        goto out;
     }
     r.scratch = calloc(1, sizeof(*r.scratch));
     if (o->broker_cmd)
@@ -1001,6 +1013,8 @@ int runner_remote(const struct runner_opts *o)
         status = attach(&r);
     else
         status = submit(&r);
+out:
+    files_free(&r.fs);
     if (r.have_shm)
         shm_destroy(&r.shm);
     runner_values_free(&r.values);
