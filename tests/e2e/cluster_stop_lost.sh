@@ -65,4 +65,4 @@ expect_eq "$(jq '[.agents[] | select(.state == "done")] | length' "$TMP_ROOT/run
     "agents done"
 expect_num "$(jq .duration "$TMP_ROOT/run.json")" "<" 15 "the run's duration (a 30 s plan)"
 grep -q "stop" "$TMP_ROOT/agent-a1.log" || fail "a1 did not log a stop"
-echo "  the broker sent the stop again $(grep -c 'stop again' "$BROKER_LOG" || true) time(s)"
+echo "  the broker sent a1 the stop again $(grep -c "sending the stop to agent a1:$A1 again" "$BROKER_LOG" || true) time(s)"
