@@ -94,13 +94,22 @@ static void send_msg(struct agent *a, struct cl_msg *m)
     cl_send(a->sock, NULL, m);
 }
 
+/*
+ * The state its heartbeats and hellos say: "stopping" once a stop reached
+ * it, which tells the broker not to send the stop again.
+ */
+static const char *state_name(const struct agent *a)
+{
+    return a->state == ST_RUNNING && a->stops ? "stopping" : state_names[a->state];
+}
+
 static void send_hello(struct agent *a)
 {
     struct cl_msg m = {.type = CL_HELLO, .pid = getpid()};
 
     snprintf(m.host, sizeof(m.host), "%s", a->host);
     snprintf(m.sw, sizeof(m.sw), "%s", LOADS_VERSION);
-    snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+    snprintf(m.state, sizeof(m.state), "%s", state_name(a));
     snprintf(m.run, sizeof(m.run), "%s", a->state == ST_IDLE || a->dropped ? "" : a->run);
     send_msg(a, &m);
 }
@@ -169,6 +178,8 @@ struct go {
 static void child_main(struct agent *a, const char *dir, int status_fd, int start_fd)
 {
     static struct runner_opts o;
+    static const char *names[CL_MAX_VALUES], *texts[CL_MAX_VALUES];
+    uint32_t nvalues = 0;
     struct runner_tests tests = {0};
     struct csv data = {0};
     char err[CL_ERROR_LEN - 2], buf[CL_ERROR_LEN];
@@ -205,11 +216,27 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
         snprintf(o.data_file, sizeof(o.data_file), "%s", a->spec.data);
         o.data_per_vu = a->spec.data_per_vu;
     }
+    /* setUpOnce and tearDownOnce are the runner's: it ran setUpOnce, and its
+     * values came in the spec.  A spec without "once" comes from an older
+     * runner or broker, which would have them run once per agent. */
     if (!err[0] && runner_load_tests(a->spec.test, &tests, err, sizeof(err)) == 0 &&
-        (tests.setup_once.fn || tests.teardown_once.fn))
-        snprintf(err, sizeof(err), "%s: LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE do not run "
-                 "on a cluster yet (they would run once per agent); run it locally",
-                 tests.setup_once.fn ? tests.setup_once.name : tests.teardown_once.name);
+        (tests.setup_once.fn || tests.teardown_once.fn) && !a->spec.once)
+        snprintf(err, sizeof(err), "%s: LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE run in the "
+                 "runner, and this run's runner or broker is older than this agent (Loads "
+                 "%s): upgrade them",
+                 tests.setup_once.fn ? tests.setup_once.name : tests.teardown_once.name,
+                 LOADS_VERSION);
+    tests.setup_once.fn = NULL;
+    tests.teardown_once.fn = NULL;
+    for (uint32_t i = 0; i + 1 < a->spec.values_len && nvalues < CL_MAX_VALUES; nvalues++) {
+        names[nvalues] = a->spec.values + i;
+        i += (uint32_t)strlen(a->spec.values + i) + 1;
+        texts[nvalues] = a->spec.values + i;
+        i += (uint32_t)strlen(a->spec.values + i) + 1;
+    }
+    o.value_names = names;
+    o.value_texts = texts;
+    o.nvalues = nvalues;
     if (err[0] || runner_load_data(&o, &data, err, sizeof(err)) < 0) {
         drop_prefix(err, dir);
         runner_one_line(err);
@@ -735,7 +762,7 @@ static void tick(struct agent *a)
         } else {
             struct cl_msg m = {.type = CL_HB};
 
-            snprintf(m.state, sizeof(m.state), "%s", state_names[a->state]);
+            snprintf(m.state, sizeof(m.state), "%s", state_name(a));
             snprintf(m.run, sizeof(m.run), "%s",
                      a->state == ST_IDLE || a->dropped ? "" : a->run);
             send_msg(a, &m);

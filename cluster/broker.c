@@ -59,6 +59,7 @@ struct run_agent {
     int64_t status;
     double lost_at;             /* seconds since the start */
     int64_t heard_ms;
+    int64_t stop_sent_ms;       /* when the run's stop was last sent to it */
 };
 
 struct watcher {
@@ -83,6 +84,7 @@ struct run {
     uint8_t *run_buf;           /* the encoded run message, until the start */
     size_t run_len;
     int64_t sent_ms;            /* when run (or start) was last sent */
+    int stopped;                /* 0, 1 stopped, 2 stopped at once: repeated until heard */
     struct watcher watchers[MAX_WATCHERS];
     uint32_t nwatchers;
     int64_t ended_ms;
@@ -485,11 +487,46 @@ static void on_attach(struct broker *b, const struct cl_id *from, struct cl_msg 
     }
 }
 
+/*
+ * Stops every agent still at the run.  The run stays stopped: a stop that
+ * an agent missed (its connection was cut meanwhile) is sent again when
+ * its heartbeat shows it (repeat_stop).
+ */
 static void stop_run(struct broker *b, struct run *r, int hard)
 {
+    if (r->stopped < 1 + !!hard)
+        r->stopped = 1 + !!hard;
     for (uint32_t i = 0; i < r->nagents; i++)
-        if (r->ra[i].agent)
+        if (r->ra[i].agent) {
             stop_agent(b, r->ra[i].agent, r->id, hard);
+            r->ra[i].stop_sent_ms = cl_now_ms();
+        }
+}
+
+/*
+ * An agent of a stopped run whose heartbeat (or hello) says it still
+ * builds, waits or runs, rather than "stopping" or "finishing", missed
+ * the stop: it is sent again, two seconds after the last time at the
+ * soonest (a heartbeat sent before the stop arrived says "running" too;
+ * a stop twice does no harm).
+ */
+static void repeat_stop(struct broker *b, struct agent *a, const char *state)
+{
+    struct run *r = a->run;
+    struct run_agent *ra;
+    int64_t now = cl_now_ms();
+
+    if (!r || !r->stopped)
+        return;
+    ra = &r->ra[a->index];
+    if (ra->agent != a || now - ra->stop_sent_ms < 2000 ||
+        (strcmp(state, "building") != 0 && strcmp(state, "ready") != 0 &&
+         strcmp(state, "running") != 0))
+        return;
+    cl_logf("run %s: sending the stop to agent %s:%lld again", r->id, a->host,
+          (long long)a->pid);
+    stop_agent(b, a, r->id, r->stopped == 2);
+    ra->stop_sent_ms = now;
 }
 
 static void on_list(struct broker *b, const struct cl_id *from)
@@ -620,6 +657,8 @@ static void on_hello(struct broker *b, const struct cl_id *from, struct cl_msg *
     /* It works for a run this broker does not know (it restarted): stop it. */
     if (m->run[0] && (!a->run || strcmp(a->run->id, m->run) != 0))
         stop_agent(b, a, m->run, 1);
+    else if (m->run[0])
+        repeat_stop(b, a, m->state);
 }
 
 static void on_stats(struct broker *b, struct agent *a, struct cl_msg *m)
@@ -717,6 +756,8 @@ static void on_agent(struct broker *b, const struct cl_id *from, struct cl_msg *
     case CL_HB:
         if (m->run[0] && (!r || strcmp(m->run, r->id) != 0))
             stop_agent(b, a, m->run, 1);
+        else if (r && r->stopped)
+            repeat_stop(b, a, m->state);
         else if (r)
             catch_up(b, a, m);
         break;

@@ -207,7 +207,23 @@ static void pack_spec(msgpack_packer *pk, const struct cl_spec *s)
 
     for (uint32_t i = 0; i < s->env_len && i < sizeof(s->env); i++)
         nenv += s->env[i] == '\0';
-    msgpack_pack_map(pk, 15);
+    uint32_t nvalues = 0;
+
+    for (uint32_t i = 0; i < s->values_len && i < sizeof(s->values); i++)
+        nvalues += s->values[i] == '\0';
+    nvalues /= 2;
+    msgpack_pack_map(pk, 17);
+    pack_key(pk, "once");
+    s->once ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+    pack_key(pk, "values");
+    msgpack_pack_array(pk, nvalues);
+    for (uint32_t i = 0, k = 0; k < nvalues; k++) {
+        msgpack_pack_array(pk, 2);
+        pack_str(pk, s->values + i);
+        i += (uint32_t)strlen(s->values + i) + 1;
+        pack_str(pk, s->values + i);
+        i += (uint32_t)strlen(s->values + i) + 1;
+    }
     pack_key(pk, "env");
     msgpack_pack_array(pk, nenv);
     for (uint32_t i = 0, k = 0; k < nenv; k++) {
@@ -802,6 +818,29 @@ static int get_env(struct dec *x, const msgpack_object *o, struct cl_spec *s)
     return 0;
 }
 
+/* spec.values: [[name, text], ...], into s->values: name, NUL, text, NUL, in turn. */
+static int get_values(struct dec *x, const msgpack_object *o, struct cl_spec *s)
+{
+    if (get_array(x, o, CL_MAX_VALUES, "spec.values") < 0)
+        return -EPROTO;
+    s->values_len = 0;
+    for (uint32_t j = 0; j < o->via.array.size; j++) {
+        const msgpack_object *e = &o->via.array.ptr[j];
+
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2)
+            return bad(x, "spec.values: expected [name, text]");
+        for (uint32_t k = 0; k < 2; k++) {
+            char *at = s->values + s->values_len;
+
+            if (get_str(x, &e->via.array.ptr[k], at, sizeof(s->values) - s->values_len,
+                        "spec.values") < 0)
+                return -EPROTO;
+            s->values_len += (uint32_t)strlen(at) + 1;
+        }
+    }
+    return 0;
+}
+
 /* spec.rate: [[from_mrps, to_mrps], ...], at most SHM_MAX_CYCLES stages. */
 static int get_rate(struct dec *x, const msgpack_object *o, struct cl_spec *s)
 {
@@ -892,6 +931,10 @@ static int get_spec(struct dec *x, const msgpack_object *o, struct cl_spec *s)
         }
         else if (key_is(k, "rate"))
             rc = get_rate(x, val, s);
+        else if (key_is(k, "once"))
+            rc = get_bool(x, val, &s->once, "spec.once");
+        else if (key_is(k, "values"))
+            rc = get_values(x, val, s);
         else if (key_is(k, "max_users")) {
             rc = get_uint(x, val, 1000000, &v, "spec.max_users");
             s->max_users = (uint32_t)v;

@@ -30,6 +30,8 @@
 #define CL_MAX_MSG        (64u << 20) /* bytes of one message */
 #define CL_ENV_LEN        16384     /* bytes of a spec's --env strings */
 #define CL_MAX_ENV        64        /* --env strings of a spec */
+#define CL_VALUES_LEN     65536     /* bytes of a spec's setUpOnce values */
+#define CL_MAX_VALUES     256       /* setUpOnce values of a spec */
 
 enum cl_type {
     CL_NONE = 0,
@@ -67,6 +69,11 @@ struct cl_spec {
     struct arrival_stage rate[SHM_MAX_CYCLES];
     uint32_t nrates;
     uint32_t max_users;
+    /* LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE: the runner runs them, not the agents. */
+    int once;
+    char values[CL_VALUES_LEN];       /* what setUpOnce stored: a name and its text,
+                                         each followed by its NUL, in turn */
+    uint32_t values_len;              /* bytes of values in use */
 };
 
 /* A shipped file: its path relative to the run's folder, and its bytes. */

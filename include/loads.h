@@ -72,7 +72,9 @@ typedef struct loads_response loads_response;
  *
  * LOADS_SETUP_ONCE(Suite) runs once before any VU starts, and
  * LOADS_TEARDOWN_ONCE(Suite) once after every VU has ended, however many
- * workers there are; each in a VU of its own (loads_user is 0).  What
+ * workers there are; each in a VU of its own (loads_user is 0).  On a
+ * cluster (loads-runner --agents) the runner runs them, once for all the
+ * agents, and ships setUpOnce's values to every agent's VUs.  What
  * setUpOnce stores with loads_set_value (a token, a list of ids as JSON)
  * every VU reads with loads_value.  When setUpOnce fails, no test runs
  * and tearDownOnce does not run.

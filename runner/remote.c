@@ -28,6 +28,12 @@
 #define MAX_FILE      (8u << 20)
 #define POLL_MS       50
 
+struct files {
+    struct cl_file f[CL_MAX_FILES];
+    uint8_t *data[CL_MAX_FILES];
+    uint32_t n;
+};
+
 struct remote {
     const struct runner_opts *o;
     const char *endpoint;
@@ -49,13 +55,44 @@ struct remote {
     struct tui_dash *dash;
     int progress, plain;
     int64_t plain_next_us;
+    /* What submit sends (prepare). */
+    struct files fs;
+    struct cl_spec spec;
+    /* LOADS_SETUP_ONCE, LOADS_TEARDOWN_ONCE: run here (load_once). */
+    int once;
+    struct runner_tests tests;
+    struct csv data;
+    struct runner_values values;
 };
 
-static volatile sig_atomic_t stop_signals;
+static volatile sig_atomic_t stop_signals, last_signal;
 
 static void on_stop_signal(int sig)
 {
+    last_signal = sig;
     stop_signals++;
+}
+
+/*
+ * Records why the runner stopped its run, for the summary and the exit
+ * status, as a local run's supervisor does (request_stop): a signal, or q
+ * in the dashboard; a stop once a duration plan has run its time changes
+ * nothing.
+ */
+static void record_stop(struct shm_header *h, int key)
+{
+    int64_t now = shm_mono_us();
+    int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
+                       h->cycle_started_mono_us &&
+                       now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
+
+    if (h->stop_mono_us)
+        return;
+    h->stop_mono_us = now;
+    if (!ran_its_time) {
+        h->stop_cause = key ? SHM_STOP_KEY : SHM_STOP_SIGNAL;
+        h->stop_signal = key ? 0 : last_signal;
+    }
 }
 
 static void install_signals(void)
@@ -76,12 +113,6 @@ int runner_is_remote(const struct runner_opts *o)
 }
 
 /* ------------------------------------------------------------------ files */
-
-struct files {
-    struct cl_file f[CL_MAX_FILES];
-    uint8_t *data[CL_MAX_FILES];
-    uint32_t n;
-};
 
 static void files_free(struct files *fs)
 {
@@ -568,6 +599,9 @@ static int report(struct remote *r)
         return RUNNER_USAGE;
     }
     fill_agent_counts(r);
+    /* A hits plan whose every run ended despite a late stop ran its plan. */
+    if (h->planned_runs && st.c.runs >= h->planned_runs)
+        r->shm.hdr->stop_cause = SHM_STOP_NONE;
     status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
     /* A lost agent or broker: figures that stop short, a failed run (a
      * failed threshold says more and stays). */
@@ -616,7 +650,7 @@ static double fraction(struct remote *r)
 static int follow(struct remote *r, int attached)
 {
     int64_t next_hb = 0;
-    int seen = 0;
+    int seen = 0, key = 0;
 
     if (runner_wants_dashboard(r->o))
         r->dash = tui_dash_open(&r->shm, attached ? TUI_DASH_ATTACHED : 0);
@@ -637,8 +671,10 @@ static int follow(struct remote *r, int attached)
             cl_send(r->sock, NULL, &hb);
             next_hb = now + CL_HB_MS;
         }
-        if (r->dash && tui_dash_tick(r->dash) == TUI_DASH_QUIT)
+        if (r->dash && tui_dash_tick(r->dash) == TUI_DASH_QUIT) {
+            key = 1;
             stop_signals++;
+        }
         if (stop_signals != seen) {
             struct cl_msg stop = {.type = CL_STOP, .hard = stop_signals >= 2};
 
@@ -647,6 +683,7 @@ static int follow(struct remote *r, int attached)
                 break;
             snprintf(stop.run, sizeof(stop.run), "%s", r->run);
             cl_send(r->sock, NULL, &stop);
+            record_stop(r->shm.hdr, key);
             __atomic_store_n(&r->shm.hdr->stop, 1, __ATOMIC_RELAXED);
             __atomic_store_n(&r->shm.hdr->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
         }
@@ -753,54 +790,162 @@ static int spec_env_data(const struct runner_opts *o, struct cl_spec *spec, stru
     return 0;
 }
 
+/*
+ * LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE of a cluster run run here, in
+ * the runner, once for the whole run: the module is built here too when
+ * its files name either (a module without them needs no compiler here).
+ * Returns 0, with r->once set when the suite has either, or an exit
+ * status.
+ */
+static int load_once(struct remote *r, const struct files *fs)
+{
+    const struct runner_opts *o = r->o;
+    char err[1024];
+    int named = 0;
+
+    for (uint32_t i = 0; i < fs->n && !named; i++)
+        named = memmem(fs->f[i].data, fs->f[i].len, "LOADS_SETUP_ONCE", 16) ||
+                memmem(fs->f[i].data, fs->f[i].len, "LOADS_TEARDOWN_ONCE", 19);
+    if (!named)
+        return 0;
+    if (runner_load_tests(o->test, &r->tests, err, sizeof(err)) < 0 ||
+        runner_load_data(o, &r->data, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    r->once = r->tests.setup_once.fn || r->tests.teardown_once.fn;
+    if (r->once && o->detach) {
+        fprintf(stderr, "loads-runner: %s: a suite with LOADS_SETUP_ONCE or "
+                        "LOADS_TEARDOWN_ONCE cannot run --detach (the runner runs them, "
+                        "tearDownOnce after the agents)\n",
+                r->tests.setup_once.fn ? r->tests.setup_once.name
+                                       : r->tests.teardown_once.name);
+        return RUNNER_USAGE;
+    }
+    return 0;
+}
+
+/* setUpOnce's values into the spec.  Returns 0, or -1 when they do not fit. */
+static int spec_values(const struct remote *r, struct cl_spec *spec)
+{
+    const struct runner_values *v = &r->values;
+
+    if (v->n > CL_MAX_VALUES)
+        goto too_many;
+    for (uint32_t i = 0; i < v->n; i++) {
+        size_t nl = strlen(v->names[i]) + 1, tl = strlen(v->texts[i]) + 1;
+
+        if (spec->values_len + nl + tl > sizeof(spec->values))
+            goto too_many;
+        memcpy(spec->values + spec->values_len, v->names[i], nl);
+        memcpy(spec->values + spec->values_len + nl, v->texts[i], tl);
+        spec->values_len += (uint32_t)(nl + tl);
+    }
+    return 0;
+too_many:
+    fprintf(stderr, "loads-runner: %s stored more values than a cluster takes (%d, "
+                    "%d bytes in all)\n", r->tests.setup_once.name, CL_MAX_VALUES,
+            CL_VALUES_LEN);
+    return -1;
+}
+
+/*
+ * Runs tearDownOnce, after every agent is done or lost (whenever setUpOnce
+ * passed).  Returns 0 when it passed (or there is none), or its status.
+ */
+static int run_teardown_once(struct remote *r)
+{
+    int rc;
+
+    if (!r->once || !r->tests.teardown_once.fn)
+        return 0;
+    /* The broker's part is over.  No ZeroMQ thread may run while the
+     * supervisor forks: one holding a lock then would leave it held in the
+     * worker (a worker of the runner hung so, 1 run in 5, under ASan). */
+    cl_close(r->sock);
+    r->sock = NULL;
+    cl_ctx_close();
+    rc = runner_once(r->o, &r->tests, &r->data, 1, &r->values);
+    install_signals();
+    return rc;
+}
+
+/* The run's exit status with tearDownOnce's: the run's, unless it was 0. */
+static int teardown_once(struct remote *r, int status)
+{
+    int rc = run_teardown_once(r);
+
+    return status == RUNNER_OK ? rc : status;
+}
+
+/*
+ * What a submit sends, made before the broker is called: the files, the
+ * spec, and setUpOnce run (so that no ZeroMQ thread exists when its
+ * supervisor forks; see run_teardown_once).  When setUpOnce fails, no
+ * agent starts: its summary says why.  Returns 0 or an exit status.
+ */
+static int prepare(struct remote *r)
+{
+    const struct runner_opts *o = r->o;
+    struct cl_spec *spec = &r->spec;
+    char err[1024];
+    int rc;
+
+    snprintf(spec->test, sizeof(spec->test), "%s", o->test);
+    snprintf(spec->server_url, sizeof(spec->server_url), "%s", o->server_url);
+    memcpy(spec->users, o->users, sizeof(spec->users));
+    spec->nusers = o->nusers;
+    memcpy(spec->hits, o->hits, sizeof(spec->hits));
+    spec->nhits = o->duration_us ? 0 : o->nhits;
+    spec->duration_us = o->duration_us;
+    spec->workers = o->workers;
+    spec->ramp_up = o->ramp_up;
+    spec->timeout = o->timeout;
+    spec->grace = o->grace;
+    spec->max_body = o->max_body;
+    memcpy(spec->rate, o->rate, sizeof(spec->rate));
+    spec->nrates = o->nrates;
+    spec->max_users = o->max_users;
+    if (collect_files(o, &r->fs, err, sizeof(err)) < 0 ||
+        spec_env_data(o, spec, &r->fs, err, sizeof(err)) < 0) {
+        runner_one_line(err);
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    if ((rc = load_once(r, &r->fs)) != 0)
+        return rc;
+    spec->once = r->once;
+    if (r->once && r->tests.setup_once.fn) {
+        rc = runner_once(o, &r->tests, &r->data, 0, &r->values);
+        install_signals();
+        if (rc)
+            return rc;
+        if (spec_values(r, spec) < 0)
+            return teardown_once(r, RUNNER_USAGE);
+    }
+    return 0;
+}
+
 static int submit(struct remote *r)
 {
     const struct runner_opts *o = r->o;
     struct cl_msg m = {.type = CL_SUBMIT, .agents = o->agents, .detach = o->detach};
     struct cl_msg ok, info;
-    struct files fs = {0};
-    char err[1024];
-    int rc;
+    int rc, once_rc;
 
-    if (collect_files(o, &fs, err, sizeof(err)) < 0) {
-        runner_one_line(err);
-        fprintf(stderr, "loads-runner: %s\n", err);
-        files_free(&fs);
-        return RUNNER_USAGE;
-    }
-    snprintf(m.spec.test, sizeof(m.spec.test), "%s", o->test);
-    snprintf(m.spec.server_url, sizeof(m.spec.server_url), "%s", o->server_url);
-    memcpy(m.spec.users, o->users, sizeof(m.spec.users));
-    m.spec.nusers = o->nusers;
-    memcpy(m.spec.hits, o->hits, sizeof(m.spec.hits));
-    m.spec.nhits = o->duration_us ? 0 : o->nhits;
-    m.spec.duration_us = o->duration_us;
-    m.spec.workers = o->workers;
-    m.spec.ramp_up = o->ramp_up;
-    m.spec.timeout = o->timeout;
-    m.spec.grace = o->grace;
-    m.spec.max_body = o->max_body;
-    if (spec_env_data(o, &m.spec, &fs, err, sizeof(err)) < 0) {
-        runner_one_line(err);
-        fprintf(stderr, "loads-runner: %s\n", err);
-        files_free(&fs);
-        return RUNNER_USAGE;
-    }
-    memcpy(m.spec.rate, o->rate, sizeof(m.spec.rate));
-    m.spec.nrates = o->nrates;
-    m.spec.max_users = o->max_users;
-    memcpy(m.files, fs.f, sizeof(m.files));
-    m.nfiles = fs.n;
+    m.spec = r->spec;
+    memcpy(m.files, r->fs.f, sizeof(m.files));
+    m.nfiles = r->fs.n;
     cl_files_hash(m.files, m.nfiles, m.hash);
     rc = ask(r, &m, CL_ACCEPTED, &ok);
-    files_free(&fs);
     if (rc)
-        return rc;
+        return teardown_once(r, rc);
     snprintf(r->run, sizeof(r->run), "%s", ok.run);
     cl_msg_free(&ok);
     rc = wait_start(r, &info);
     if (rc)
-        return rc;
+        return teardown_once(r, rc);
     if (o->detach) {
         printf("%s\n", r->run);
         fprintf(stderr, "loads-runner: run %s started on %u agent%s; watch it with "
@@ -812,11 +957,14 @@ static int submit(struct remote *r)
     rc = setup_run(r, &info);
     cl_msg_free(&info);
     if (rc < 0)
-        return RUNNER_USAGE;
+        return teardown_once(r, RUNNER_USAGE);
     follow(r, 0);
     if (r->refused)
-        return r->refused;
-    return report(r);
+        return teardown_once(r, r->refused);
+    /* Every agent is done or lost: tearDownOnce, then the summary (as a local run). */
+    once_rc = run_teardown_once(r);
+    rc = report(r);
+    return rc == RUNNER_OK ? once_rc : rc;
 }
 
 static int attach(struct remote *r)
@@ -850,11 +998,13 @@ int runner_remote(const struct runner_opts *o)
 
     r.o = o;
     install_signals();
+    if (!o->broker_cmd && !o->attach && (status = prepare(&r)) != 0)
+        goto out;
     if (open_broker(&r, err, sizeof(err)) < 0) {
         runner_one_line(err);
         fprintf(stderr, "loads-runner: %s\n", err);
-        cl_ctx_close();
-        return RUNNER_USAGE;
+        status = teardown_once(&r, RUNNER_USAGE);
+        goto out;
     }
     r.scratch = calloc(1, sizeof(*r.scratch));
     if (o->broker_cmd)
@@ -863,8 +1013,13 @@ int runner_remote(const struct runner_opts *o)
         status = attach(&r);
     else
         status = submit(&r);
+out:
+    files_free(&r.fs);
     if (r.have_shm)
         shm_destroy(&r.shm);
+    runner_values_free(&r.values);
+    csv_free(&r.data);
+    runner_free_tests(&r.tests);
     for (uint32_t i = 0; i < CL_MAX_AGENTS; i++)
         shm_recent_free(&r.recent[i]);
     free(r.scratch);

@@ -82,7 +82,20 @@ struct runner_opts {
     int data_per_given;                     /* --data-per was given */
     char *env[RUNNER_MAX_ENV];              /* --env NAME=VALUE, in order (owned) */
     uint32_t nenv;
+    /* An agent's: the values the cluster's setUpOnce stored (its runner ran
+     * it), for every VU when the suite runs no setUpOnce here. */
+    const char *const *value_names, *const *value_texts;
+    uint32_t nvalues;
 };
+
+/* What a setUpOnce stored: names[i] and texts[i], in block (owned). */
+struct runner_values {
+    char *block;
+    const char **names, **texts;
+    uint32_t n;
+};
+
+void runner_values_free(struct runner_values *v);
 
 /*
  * Reads and parses --data into data (csv_free it).  Returns 0 (nothing to
@@ -179,6 +192,18 @@ int runner_parse_deps(char *text, int (*each)(const char *path, void *arg), void
  */
 void runner_rate_header(struct shm_header *h, const struct arrival *a, uint32_t users,
                         uint32_t max_users, uint32_t offset, uint32_t stride);
+
+/*
+ * A cluster's setUpOnce or tearDownOnce (teardown), run by its runner: the
+ * scope alone, in a worker and a segment of its own, as a local run runs
+ * it before its first cycle or after its last; tearDownOnce sees the
+ * values in *v, and setUpOnce's go there when it passes.  Returns 0 when
+ * it passed; else the summary of its own run is printed (setUpOnce: as a
+ * local run prints it) or its first message (tearDownOnce), and the exit
+ * status is returned (1, or 128 + a signal that stopped it).
+ */
+int runner_once(const struct runner_opts *opts, const struct runner_tests *tests,
+                const struct csv *data, int teardown, struct runner_values *v);
 
 /*
  * Runs the plan over forked workers; returns the exit status.  data is

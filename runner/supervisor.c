@@ -843,6 +843,90 @@ static int run_once(struct supervisor *sv, const struct worker_scope *scope, int
     return rc;
 }
 
+void runner_values_free(struct runner_values *v)
+{
+    free(v->block);
+    free(v->names);
+    free(v->texts);
+    memset(v, 0, sizeof(*v));
+}
+
+int runner_once(const struct runner_opts *o, const struct runner_tests *tests,
+                const struct csv *data, int teardown, struct runner_values *v)
+{
+    static struct supervisor sv;
+    const struct worker_scope *scope = teardown ? &tests->teardown_once : &tests->setup_once;
+    struct shm_header *h;
+    sigset_t mask;
+    char err[512];
+    int seen = 0, passed, status = RUNNER_OK;
+
+    memset(&sv, 0, sizeof(sv));
+    sv.opts = o;
+    sv.tests = tests;
+    sv.data = data && data->nrows ? data : NULL;
+    sv.stripes = 1;
+    sv.nslots = 1;
+    sv.worker_log = -1;
+    if (teardown) {
+        sv.value_names = v->names;
+        sv.value_texts = v->texts;
+        sv.nvalues = v->n;
+    }
+    shm_clean_stale();
+    if (shm_create(&sv.shm, 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loads-runner: %s\n", err);
+        return RUNNER_USAGE;
+    }
+    h = sv.shm.hdr;
+    h->started_us = shm_now_us();
+    h->started_mono_us = shm_mono_us();
+    snprintf(h->test, sizeof(h->test), "%s", o->test);
+    snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
+    sigprocmask(SIG_SETMASK, NULL, &mask);
+    install_signals();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
+    passed = run_once(&sv, scope, &seen);
+    h->ended_mono_us = shm_mono_us();
+    __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
+    if (!passed || h->stop) {
+        if (!teardown) {
+            status = runner_report(o, &sv.shm, -1);
+        } else {
+            const struct shm_slot *slot = shm_slot(&sv.shm, 0);
+            const struct shm_msg *msg = NULL;
+
+            for (uint32_t i = 0; i < SHM_MSGS && !msg; i++)
+                if (slot->msgs[i].count)
+                    msg = &slot->msgs[i];
+            if (msg)
+                fprintf(stderr, "loads-runner: %s: %s\n", msg->test, msg->text);
+            else
+                fprintf(stderr, "loads-runner: %s did not pass\n", scope->name);
+            status = runner_exit_status(o, h, &(struct shm_stats){0}, 0);
+        }
+        if (status == RUNNER_OK)
+            status = RUNNER_FAILED;
+    } else if (!teardown) {
+        v->block = sv.values;
+        v->names = sv.value_names;
+        v->texts = sv.value_texts;
+        v->n = sv.nvalues;
+        sv.values = NULL;
+        sv.value_names = sv.value_texts = NULL;
+    }
+    shm_destroy(&sv.shm);
+    curl_global_cleanup();
+    if (!teardown) {
+        free(sv.values);
+        free(sv.value_names);
+        free(sv.value_texts);
+    }
+    sigprocmask(SIG_SETMASK, &mask, NULL);
+    return status;
+}
+
 void runner_rate_header(struct shm_header *h, const struct arrival *a, uint32_t users,
                         uint32_t max_users, uint32_t offset, uint32_t stride)
 {
@@ -919,6 +1003,16 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     raise_fd_limit();
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before fork, as libcurl asks */
     __atomic_store_n(&h->state, SHM_RUN_RUNNING, __ATOMIC_RELAXED);
+    /* An agent's: the cluster's runner ran setUpOnce; its values come along. */
+    if (!tests->setup_once.fn && o->nvalues) {
+        sv.value_names = calloc(o->nvalues, sizeof(*sv.value_names));
+        sv.value_texts = calloc(o->nvalues, sizeof(*sv.value_texts));
+        if (sv.value_names && sv.value_texts) {
+            memcpy(sv.value_names, o->value_names, o->nvalues * sizeof(*sv.value_names));
+            memcpy(sv.value_texts, o->value_texts, o->nvalues * sizeof(*sv.value_texts));
+            sv.nvalues = o->nvalues;
+        }
+    }
     set_up = !tests->setup_once.fn || run_once(&sv, &tests->setup_once, &seen);
     for (uint32_t k = 0; k < o->nusers && !h->stop && set_up; k++) {
         if (start_cycle(&sv, k, err, sizeof(err)) < 0) {

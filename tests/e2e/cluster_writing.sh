@@ -3,13 +3,12 @@
 # --data (shared out over the agents: agent k takes every N-th row from
 # its k-th, so no two agents take the same row until the file wraps);
 # checks, trends, gauges and per-test outcomes travel in the agents'
-# deltas.  LOADS_SETUP_ONCE is refused (it would run once per agent).
+# deltas.  (LOADS_SETUP_ONCE on a cluster: tests/e2e/cluster_scopes.sh.)
 source "$(dirname "$0")/../lib.sh"
 source "$REPO/tests/e2e/cluster_lib.bash"
 
 use_module data_cases.c
 use_module metrics_cases.c
-use_module scope_cases.c
 start_nginx
 start_broker
 for n in a1 a2; do
@@ -54,9 +53,3 @@ expect_eq "$(jq '.gauges["last id"]' s.json)" 5 "the gauge"
 expect_eq "$(jq -c '[.tests[] | [.test, .runs]]' s.json)" '[["TestMetrics.test_items",12]]' \
     "runs per test"
 
-step "setUpOnce on a cluster: refused, nothing runs"
-: >"$NGINX_LOG"
-run_loads scope_cases.TestScopes --server-url "$NGINX_URL" --agents 2 --broker "$BROKER"
-expect_usage_error
-expect_err_contains "TestScopes.setUpOnce: LOADS_SETUP_ONCE and LOADS_TEARDOWN_ONCE do not run on a cluster yet"
-expect_access_log 0

@@ -1,7 +1,7 @@
 /*
  * cl_decode on any bytes: it either refuses them with a one-line reason
- * or yields a message that encodes again and decodes to the same type,
- * whose delta (for stats) can be added into a slot without touching
+ * or yields a message that encodes again and decodes to the same type
+ * (and the same spec values), whose delta (for stats) can be added into a slot without touching
  * memory outside it.
  */
 #include <stdlib.h>
@@ -41,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(cl_decode(&again, buf, len, err, sizeof(err)) == 0);
     FUZZ_CHECK(again.type == m.type);
     FUZZ_CHECK(again.nfiles == m.nfiles && again.nlist == m.nlist);
+    /* setUpOnce's values come back as they went, byte for byte. */
+    FUZZ_CHECK(again.spec.once == m.spec.once && again.spec.values_len == m.spec.values_len &&
+               memcmp(again.spec.values, m.spec.values, m.spec.values_len) == 0);
     if (m.type == CL_STATS) {
         FUZZ_CHECK(again.d.latency.n == m.d.latency.n && again.d.nurls == m.d.nurls);
         shm_delta_apply(slot, &m.d);

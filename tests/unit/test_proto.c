@@ -551,3 +551,43 @@ UNIT_TEST(proto_spec_env_data_and_start)
     cl_msg_free(&out);
     free(buf);
 }
+
+/* setUpOnce's values travel in the spec, in order; more than 256 are refused. */
+UNIT_TEST(proto_spec_once_values)
+{
+    struct cl_msg in = {.type = CL_SUBMIT, .agents = 2}, out;
+    static const char values[] = "token\0item 42\0ids\0[7, 8, 9]\0empty\0\0";
+    uint8_t *buf;
+    size_t len;
+    char err[256];
+
+    snprintf(in.spec.test, sizeof(in.spec.test), "scope_cases.TestScopes");
+    in.spec.users[0] = 1;
+    in.spec.nusers = 1;
+    in.spec.hits[0] = 1;
+    in.spec.nhits = 1;
+    in.spec.timeout = 30;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.spec.once, 0);
+    CHECK_INT_EQ(out.spec.values_len, 0);
+    cl_msg_free(&out);
+    in.spec.once = 1;
+    memcpy(in.spec.values, values, sizeof(values) - 1);
+    in.spec.values_len = sizeof(values) - 1;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.spec.once, 1);
+    CHECK_INT_EQ(out.spec.values_len, in.spec.values_len);
+    CHECK(memcmp(out.spec.values, values, sizeof(values) - 1) == 0);
+    cl_msg_free(&out);
+    /* 257 values: one too many. */
+    in.spec.values_len = 0;
+    for (int i = 0; i < CL_MAX_VALUES + 1; i++)
+        in.spec.values_len += (uint32_t)snprintf(in.spec.values + in.spec.values_len,
+                                                 sizeof(in.spec.values) - in.spec.values_len,
+                                                 "v%d%cx", i, 0) + 1;
+    CHECK_INT_EQ(cl_encode(&in, &buf, &len), 0);
+    CHECK_INT_EQ(cl_decode(&out, buf, len, err, sizeof(err)), -EPROTO);
+    CHECK_STR_EQ(err, "spec.values: more than 256 items");
+    cl_msg_free(&out);
+    free(buf);
+}
