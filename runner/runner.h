@@ -82,6 +82,8 @@ struct runner_opts {
     int data_per_given;                     /* --data-per was given */
     char *env[RUNNER_MAX_ENV];              /* --env NAME=VALUE, in order (owned) */
     uint32_t nenv;
+    char web[128];                          /* --web ADDRESS, "" if none */
+    double web_linger;                      /* --web-linger seconds */
 };
 
 /*
@@ -213,6 +215,21 @@ int runner_exit_status(const struct runner_opts *opts, const struct shm_header *
  * died never recorded its end).
  */
 int runner_report(const struct runner_opts *opts, const struct shm *s, double elapsed);
+
+/* ---- the web view (webview.c) ---- */
+
+struct web;
+
+/*
+ * Starts the web view that opts ask for (--web) on segment s into *w (NULL
+ * when not asked): its /stats.json is runner_report's JSON document, as
+ * the run stands.  Returns 0, or RUNNER_USAGE having printed why (a port
+ * in use).
+ */
+int runner_web_open(const struct runner_opts *opts, const struct shm *s, struct web **w);
+
+/* Serves the final figures for --web-linger seconds more, then stops.  Safe on NULL. */
+void runner_web_close(const struct runner_opts *opts, struct web *w);
 
 /* ---- the cluster's client (remote.c) ---- */
 
