@@ -188,7 +188,7 @@ int web_parse_addr(const char *s, struct sockaddr_storage *addr, socklen_t *addr
     *addrlen = sizeof(*v4);
     return 0;
 bad:
-    snprintf(err, errlen, "invalid --web '%.100s': use PORT (on 127.0.0.1), ADDRESS:PORT "
-                          "or [IPV6]:PORT, the port from 1 to 65535", s);
+    snprintf(err, errlen, "not a web address: use PORT (on 127.0.0.1), ADDRESS:PORT "
+                          "or [IPV6]:PORT, the port from 1 to 65535");
     return -EINVAL;
 }
