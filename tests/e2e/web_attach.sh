@@ -31,6 +31,7 @@ h2=$(web_get /stats.json | jq -er .hits) || fail "no hits on /stats.json"
 expect_num "$h2" ">" "$h1" "hits of the second fetch (first: $h1)"
 wait_web_done
 wait "$bg" || fail "the background run failed"
+[[ ! -e /dev/shm/loads-$RUNNER ]] || fail "the run left its segment"
 web_get /stats.json >"$TMP_ROOT/end.json"
 expect_eq "$(jq -r .hits "$TMP_ROOT/end.json")" "$(jq -r .hits "$TMP_ROOT/run.json")" \
     "hits of the attached view and of the run's --json"

@@ -81,3 +81,4 @@ expect_eq "$(web_get /stats.json | jq -r .hits)" 12000 "hits on /stats.json"
 expect_access_log $((base + 12000))
 wait_loads
 expect_status 0
+[[ ! -e /dev/shm/loads-$RUNNER ]] || fail "segment left behind"

@@ -35,7 +35,7 @@ wait_web_done() {
     local i
     for ((i = 0; i < 600; i++)); do
         [[ $(curl -sf --max-time 1 "http://127.0.0.1:$WEB_PORT/series.json?from=999999" |
-            jq -r .state 2>/dev/null) == done ]] && return 0
+            jq -r .state 2>/dev/null) == "done" ]] && return 0
         sleep 0.1
     done
     fail "the web view never said the run was done"

@@ -78,7 +78,7 @@ diff "$TMP_ROOT/end.json" "$TMP_ROOT/final.json" >&2 ||
 hits=$(jq -er .hits "$TMP_ROOT/final.json")
 expect_num "$hits" ">" 0 "hits"
 web_get /series.json >"$TMP_ROOT/series.json"
-expect_eq "$(jq -r .state "$TMP_ROOT/series.json")" done "series state"
+expect_eq "$(jq -r .state "$TMP_ROOT/series.json")" "done" "series state"
 expect_eq "$(jq '[.seconds[][1]] | add' "$TMP_ROOT/series.json")" "$hits" "sum of the seconds' hits"
 expect_eq "$(jq '[.seconds[][0]] | first' "$TMP_ROOT/series.json")" 0 "first second"
 expect_eq "$(jq "[.seconds[] | select(.[0] >= 2)] | length" "$TMP_ROOT/series.json")" \
