@@ -213,7 +213,7 @@ static int answer(struct web *w, struct web_client *c, const struct web_request 
         type = "application/json";
         if (!(f = open_memstream(&body, &blen)))
             return -ENOMEM;
-        if (req->path[1] == 's' && req->path[2] == 't')
+        if (strcmp(req->path, "/stats.json") == 0)
             w->json(f, w->shm, w->arg);
         else
             write_series(w, f, web_query_number(req->query, "from", 0));
