@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shm/stats.h"
 #include "web/http.h"
 
 #define FLUSH_SLACK_US 200000   /* workers close a second within 100 ms of its end */
@@ -31,13 +32,6 @@
 #define MAX_SCRIPT     (4u << 20)
 
 extern const char web_page[];   /* page.c */
-
-/* One second of the whole run, merged from every worker's series. */
-struct web_second {
-    uint64_t tag;               /* second + 1; 0: not merged yet */
-    uint64_t hits, errors, runs, dropped;
-    uint64_t p50_us, p99_us;    /* the highest of the workers' (percentiles do not add) */
-};
 
 struct web_client {
     int fd;                     /* -1: free */
@@ -57,7 +51,8 @@ struct web {
     void *arg;
     struct sockaddr_storage addr;
     struct web_client clients[WEB_CLIENTS];
-    struct web_second *secs;    /* SHM_SERIES of them, indexed by second % SHM_SERIES */
+    struct shm_second *secs;    /* the merged series, indexed by second % SHM_SERIES;
+                                   a second is merged again while it may change */
     char *script;               /* dygraph.min.js, read once; NULL until then */
     size_t script_len;
 };
@@ -73,41 +68,6 @@ static void drop(struct web_client *c)
 }
 
 /* -------------------------------------------------------------- series */
-
-/*
- * Merges second s of every slot's series into w->secs.  A worker rewrites
- * an entry in place (zeroes its tag, writes, publishes the new tag): an
- * entry whose tag changed while it was read, or that holds another second,
- * is left out.
- */
-static void merge_second(struct web *w, int64_t s)
-{
-    struct web_second m = {.tag = (uint64_t)s + 1};
-
-    for (uint32_t i = 0; i < w->shm->hdr->nslots; i++) {
-        const struct shm_second *e = &shm_slot(w->shm, i)->series[s % SHM_SERIES];
-        struct shm_second v;
-
-        if (__atomic_load_n(&e->second, __ATOMIC_ACQUIRE) != m.tag)
-            continue;
-        v.hits = shm_load(&e->hits);
-        v.errors = shm_load(&e->errors);
-        v.runs = shm_load(&e->runs);
-        v.dropped = shm_load(&e->dropped);
-        v.p50_us = shm_load(&e->p50_us);
-        v.p99_us = shm_load(&e->p99_us);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (shm_load(&e->second) != m.tag)
-            continue;
-        m.hits += v.hits;
-        m.errors += v.errors;
-        m.runs += v.runs;
-        m.dropped += v.dropped;
-        m.p50_us = v.p50_us > m.p50_us ? v.p50_us : m.p50_us;
-        m.p99_us = v.p99_us > m.p99_us ? v.p99_us : m.p99_us;
-    }
-    w->secs[s % SHM_SERIES] = m;
-}
 
 static const char *state_name(uint32_t state)
 {
@@ -140,10 +100,10 @@ static void write_series(struct web *w, FILE *f, long long from)
     fprintf(f, "{\"state\": \"%s\", \"elapsed\": %.3f, \"last\": %lld, \"seconds\": [",
             state_name(state), el > 0 ? (double)el / 1e6 : 0.0, (long long)last);
     for (int64_t s = first; s <= last; s++) {
-        const struct web_second *e = &w->secs[s % SHM_SERIES];
+        struct shm_second *e = &w->secs[s % SHM_SERIES];
 
-        if (e->tag != (uint64_t)s + 1 || s + RECENT_SECONDS > last)
-            merge_second(w, s);
+        if (e->second != (uint64_t)s + 1 || s + RECENT_SECONDS > last)
+            shm_stats_second(w->shm, s, e);
         fprintf(f, "%s\n[%lld, %llu, %llu, %llu, %llu, %.3f, %.3f]", s > first ? "," : "",
                 (long long)s, (unsigned long long)e->hits, (unsigned long long)e->errors,
                 (unsigned long long)e->runs, (unsigned long long)e->dropped,
