@@ -37,7 +37,7 @@ endif
 # cluster/broker.c and cluster/agent.c are the main files of loads-broker
 # and loads-agent.
 CLUSTER_MAINS := cluster/broker.c cluster/agent.c
-CORE_SRCS   := $(sort $(wildcard base/*.c http/*.c ws/*.c shm/*.c worker/*.c tui/*.c)) \
+CORE_SRCS   := $(sort $(wildcard base/*.c http/*.c ws/*.c shm/*.c worker/*.c tui/*.c web/*.c)) \
                $(filter-out $(CLUSTER_MAINS),$(sort $(wildcard cluster/*.c))) \
                $(filter-out runner/main.c,$(sort $(wildcard runner/*.c)))
 CORE_OBJS   := $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -110,7 +110,8 @@ FUZZ_OBJS    := $(FUZZ_BUILD)/runner/cli.o $(FUZZ_BUILD)/runner/module.o \
                 $(FUZZ_BUILD)/cluster/proto.o $(FUZZ_BUILD)/shm/delta.o \
                 $(FUZZ_BUILD)/shm/hist.o $(FUZZ_BUILD)/shm/recent.o $(FUZZ_BUILD)/worker/jpath.o \
                 $(FUZZ_BUILD)/base/csv.o \
-                $(FUZZ_BUILD)/shm/threshold.o $(FUZZ_BUILD)/worker/arrival.o
+                $(FUZZ_BUILD)/shm/threshold.o $(FUZZ_BUILD)/worker/arrival.o \
+                $(FUZZ_BUILD)/web/http.o
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o)
 
 fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
@@ -159,12 +160,12 @@ uninstall:
 
 format:
 	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \
-	  worker/*.[ch] shm/*.[ch] tui/*.[ch] cluster/*.[ch] examples/*.c tests/unit/*.[ch]
+	  worker/*.[ch] shm/*.[ch] tui/*.[ch] web/*.[ch] cluster/*.[ch] examples/*.c tests/unit/*.[ch]
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
-	  runner base http ws worker shm tui cluster examples
+	  runner base http ws worker shm tui web cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
 	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/bench-rate \

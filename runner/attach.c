@@ -262,12 +262,17 @@ int runner_attach(const struct runner_opts *o)
     enum run_end end;
     double elapsed = -1;
     struct shm s;
+    struct web *web;
     int status;
 
     if (!pid && find_run(&pid) < 0)
         return RUNNER_USAGE;
     if (open_run(&s, pid) < 0)
         return RUNNER_USAGE;
+    if (runner_web_open(o, &s, &web) != 0) {
+        shm_destroy(&s);
+        return RUNNER_USAGE;
+    }
     install_signals();
     if (runner_wants_dashboard(o))
         d = tui_dash_open(&s, TUI_DASH_ATTACHED);
@@ -283,6 +288,7 @@ int runner_attach(const struct runner_opts *o)
             status = RUNNER_FAILED;
         }
     }
+    runner_web_close(o, web);
     shm_destroy(&s);
     return status;
 }

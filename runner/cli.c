@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runner/runner.h"
+#include "web/http.h"
 
 /* The pool of an open model (--rate) may grow to this many users by default. */
 #define DEFAULT_MAX_USERS 1000
@@ -83,6 +84,11 @@ static const char usage[] =
     "      --output FORMAT  text (default) or json (stdout is the JSON alone; what\n"
     "                       test code prints goes to stderr)\n"
     "      --json FILE      also write the JSON summary to FILE\n"
+    "      --web ADDRESS    serve a live web view of the run on ADDRESS: a PORT\n"
+    "                       (on 127.0.0.1) or IP:PORT; the page, /stats.json (the\n"
+    "                       --json document as it stands), /series.json.  Not yet\n"
+    "                       with --agents\n"
+    "      --web-linger S   keep serving the final figures S seconds after the end\n"
     "      --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
     "\n"
@@ -150,6 +156,8 @@ enum {
     OPT_RATE,
     OPT_MAX_USERS,
     OPT_THRESHOLD,
+    OPT_WEB,
+    OPT_WEB_LINGER,
 };
 
 static const struct option long_options[] = {
@@ -187,6 +195,8 @@ static const struct option long_options[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"max-users", required_argument, NULL, OPT_MAX_USERS},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"web", required_argument, NULL, OPT_WEB},
+    {"web-linger", required_argument, NULL, OPT_WEB_LINGER},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -476,6 +486,22 @@ static int set_option(struct runner_opts *o, int id, const char *name, const cha
         snprintf(err, errlen, "invalid --rate '%s': use runs per second (100, 0.5), stages "
                               "such as 10:50:100, or ramps such as 0-100:100:100-0", v);
         return -EINVAL;
+    case OPT_WEB: {
+        struct sockaddr_storage a;
+        socklen_t alen;
+
+        if (strlen(v) >= sizeof(o->web) || web_parse_addr(v, &a, &alen, err, errlen) < 0) {
+            snprintf(err, errlen, "invalid --web '%.100s': use PORT (on 127.0.0.1), "
+                                  "ADDRESS:PORT or [IPV6]:PORT, the port from 1 to 65535", v);
+            return -EINVAL;
+        }
+        snprintf(o->web, sizeof(o->web), "%s", v);
+        return 0;
+    }
+    case OPT_WEB_LINGER:
+        if (parse_seconds(v, 86400, &o->web_linger) == 0)
+            return 0;
+        break;
     case OPT_THRESHOLD: {
         char why[256];
 
@@ -1022,6 +1048,15 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
             cli_duration |= c == 'd';
         }
         }
+    }
+    if (o->web[0] && (o->agents || o->broker_cmd || o->broker_given)) {
+        snprintf(err, errlen, "--web with a cluster (--agents, --broker) is not yet "
+                              "supported: use it on a local run or --attach PID");
+        return -EINVAL;
+    }
+    if (o->web_linger > 0 && !o->web[0]) {
+        snprintf(err, errlen, "--web-linger goes with --web ADDRESS");
+        return -EINVAL;
     }
     if (o->broker_cmd || (o->attach && o->broker_given)) {
         /* --attach RUN_ID: getopt may leave the id as an operand. */

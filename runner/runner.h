@@ -86,6 +86,8 @@ struct runner_opts {
      * it), for every VU when the suite runs no setUpOnce here. */
     const char *const *value_names, *const *value_texts;
     uint32_t nvalues;
+    char web[128];                          /* --web ADDRESS, "" if none */
+    double web_linger;                      /* --web-linger seconds */
 };
 
 /* What a setUpOnce stored: names[i] and texts[i], in block (owned). */
@@ -238,6 +240,21 @@ int runner_exit_status(const struct runner_opts *opts, const struct shm_header *
  * died never recorded its end).
  */
 int runner_report(const struct runner_opts *opts, const struct shm *s, double elapsed);
+
+/* ---- the web view (webview.c) ---- */
+
+struct web;
+
+/*
+ * Starts the web view that opts ask for (--web) on segment s into *w (NULL
+ * when not asked): its /stats.json is runner_report's JSON document, as
+ * the run stands.  Returns 0, or RUNNER_USAGE having printed why (a port
+ * in use).
+ */
+int runner_web_open(const struct runner_opts *opts, const struct shm *s, struct web **w);
+
+/* Serves the final figures for --web-linger seconds more, then stops.  Safe on NULL. */
+void runner_web_close(const struct runner_opts *opts, struct web *w);
 
 /* ---- the cluster's client (remote.c) ---- */
 

@@ -954,6 +954,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     char err[512];
     int seen = 0, status, set_up;
     struct shm_header *h;
+    struct web *web;
 
     for (uint32_t i = 0; i < o->nusers; i++)
         if (o->users[i] > max_users)
@@ -995,6 +996,10 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
                            o->rate_stride);
     snprintf(h->test, sizeof(h->test), "%s", o->test);
     snprintf(h->server_url, sizeof(h->server_url), "%s", o->server_url);
+    if (runner_web_open(o, &sv.shm, &web) != 0) {
+        shm_destroy(&sv.shm);
+        return RUNNER_USAGE;
+    }
 
     install_signals();
     open_dashboard(&sv);
@@ -1043,6 +1048,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
         if (status < RUNNER_STOPPED)
             status = RUNNER_FAILED;
     }
+    runner_web_close(o, web);
     shm_destroy(&sv.shm);
     curl_global_cleanup();
     free(sv.values);

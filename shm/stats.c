@@ -261,3 +261,31 @@ void shm_stats_free(struct shm_stats *st)
     st->msgs = NULL;
     st->trends = NULL;
 }
+
+void shm_stats_second(const struct shm *s, int64_t sec, struct shm_second *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->second = (uint64_t)sec + 1;
+    for (uint32_t i = 0; i < s->hdr->nslots; i++) {
+        const struct shm_second *e = &shm_slot(s, i)->series[sec % SHM_SERIES];
+        struct shm_second v;
+
+        if (__atomic_load_n(&e->second, __ATOMIC_ACQUIRE) != out->second)
+            continue;
+        v.hits = shm_load(&e->hits);
+        v.errors = shm_load(&e->errors);
+        v.runs = shm_load(&e->runs);
+        v.dropped = shm_load(&e->dropped);
+        v.p50_us = shm_load(&e->p50_us);
+        v.p99_us = shm_load(&e->p99_us);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (shm_load(&e->second) != out->second)
+            continue;
+        out->hits += v.hits;
+        out->errors += v.errors;
+        out->runs += v.runs;
+        out->dropped += v.dropped;
+        out->p50_us = v.p50_us > out->p50_us ? v.p50_us : out->p50_us;
+        out->p99_us = v.p99_us > out->p99_us ? v.p99_us : out->p99_us;
+    }
+}

@@ -77,4 +77,15 @@ struct shm_stats {
 int shm_stats_collect(struct shm_stats *st, const struct shm *s);
 void shm_stats_free(struct shm_stats *st);
 
+/*
+ * Second sec (seconds since the run's start) of every slot's per-second
+ * series, merged into out: counts added up; p50_us and p99_us the highest
+ * of the slots' (percentiles of a second do not add up: the dashboard's
+ * and the web view's charts say so).  A worker rewrites an entry in place
+ * (zeroes its tag, writes, publishes the new tag), so an entry whose tag
+ * changed while it was read, or that holds another second, is left out.
+ * out->second is sec + 1, as in the segment.
+ */
+void shm_stats_second(const struct shm *s, int64_t sec, struct shm_second *out);
+
 #endif

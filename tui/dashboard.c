@@ -112,39 +112,15 @@ static pid_t screen_owner;    /* process whose terminal is in curses mode */
 
 /* ------------------------------------------------------------- reading */
 
-/*
- * Merges second s of every worker's series.  A worker rewrites an entry
- * in place (zeroes its tag, writes, publishes the new tag), so an entry
- * whose tag changed while it was read is skipped, as is one holding
- * another second.  For the p99 chart, the highest of the workers' p99
- * stands for the second's p99 (percentiles do not merge; the "last
- * seconds" figures come from merged histograms instead).
- */
+/* Second s of every worker's series, merged (shm_stats_second). */
 static void merge_second(struct tui_dash *d, int64_t s)
 {
-    struct dash_second m = {.tag = (uint64_t)s + 1};
+    struct shm_second m;
 
-    for (uint32_t w = 0; w < d->shm->hdr->nslots; w++) {
-        const struct shm_second *e = &shm_slot(d->shm, w)->series[s % SHM_SERIES];
-        uint64_t tag = __atomic_load_n(&e->second, __ATOMIC_ACQUIRE);
-        uint64_t hits, p99, runs, dropped;
-
-        if (tag != m.tag)
-            continue;
-        hits = shm_load(&e->hits);
-        p99 = shm_load(&e->p99_us);
-        runs = shm_load(&e->runs);
-        dropped = shm_load(&e->dropped);
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (shm_load(&e->second) != tag)
-            continue;
-        m.hits += hits;
-        m.runs += runs;
-        m.dropped += dropped;
-        if (p99 > m.p99_us)
-            m.p99_us = p99;
-    }
-    d->secs[s % SHM_SERIES] = m;
+    shm_stats_second(d->shm, s, &m);
+    d->secs[s % SHM_SERIES] = (struct dash_second){.tag = m.second, .hits = m.hits,
+                                                   .p99_us = m.p99_us, .runs = m.runs,
+                                                   .dropped = m.dropped};
 }
 
 /*

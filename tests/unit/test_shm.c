@@ -119,3 +119,33 @@ UNIT_TEST(shm_stats_merge_supervisor_slot)
     shm_destroy(&r);
     shm_destroy(&s);
 }
+
+/* shm_stats_second: counts of a second add up, its percentiles are the highest. */
+UNIT_TEST(shm_stats_second_merges_slots)
+{
+    struct shm s;
+    struct shm_second m;
+    char err[256];
+
+    CHECK_INT_EQ(shm_create(&s, 3, err, sizeof(err)), 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        struct shm_second *e = &shm_slot(&s, i)->series[7 % SHM_SERIES];
+
+        *e = (struct shm_second){.second = 8, .hits = 10 * (i + 1), .errors = i,
+                                 .runs = 5, .dropped = 1, .p50_us = 100 + i,
+                                 .p99_us = 900 - i};
+    }
+    /* Slot 2 holds the second SHM_SERIES later in the same place: left out. */
+    shm_slot(&s, 2)->series[7 % SHM_SERIES].second = 8 + SHM_SERIES;
+    shm_stats_second(&s, 7, &m);
+    CHECK(m.second == 8);
+    CHECK(m.hits == 30);
+    CHECK(m.errors == 1);
+    CHECK(m.runs == 10);
+    CHECK(m.dropped == 2);
+    CHECK(m.p50_us == 101);
+    CHECK(m.p99_us == 900);
+    shm_stats_second(&s, 6, &m);
+    CHECK(m.second == 7 && m.hits == 0 && m.p99_us == 0);
+    shm_destroy(&s);
+}
