@@ -1,11 +1,18 @@
 /*
  * loads-agent: a long-running process that connects out to a broker,
  * registers, and runs what it is sent.  For each run it writes the
- * shipped files into a folder named by their hash, forks a child that
+ * shipped files into a folder named by their hash, starts a child that
  * builds and loads the test module (its compiler's first error goes back
  * as the run's failure), waits for the start barrier, and then runs the
  * ordinary local supervisor (runner_supervise, quiet) with its own
- * workers and segment.  Once a second the agent reads that segment
+ * workers and segment.
+ *
+ * The child is this program again (fork, then exec of /proc/self/exe
+ * --child BRIEF), not a bare fork: the agent has ZeroMQ's threads, and a
+ * fork while one of them holds a lock (an allocator's, under ASan) would
+ * leave the child stuck on it; and the shipped code then runs in a
+ * process that never held the agent's secret key.  The brief, a file in
+ * the agent's own folder (0700), carries the run's spec and names.  Once a second the agent reads that segment
  * read-only, as --attach does, and sends the deltas since the last
  * message with a sequence number; a delta is kept until the broker acks
  * it, and resent when no ack comes.
@@ -175,7 +182,21 @@ struct go {
  * The child: builds and loads the module, says so, waits for the start,
  * runs the plan as a local run does, and exits with its status.
  */
-static void child_main(struct agent *a, const char *dir, int status_fd, int start_fd)
+/*
+ * What the agent tells the child it execs: the run, where its files and
+ * FIFO are, and its spec (plain data: the same program reads it back).
+ */
+struct brief {
+    char magic[8];
+    char run[CL_RUN_LEN];
+    char dir[PATH_MAX];
+    char fifo[PATH_MAX + 32];
+    struct cl_spec spec;
+};
+
+static const char brief_magic[8] = "LOADSB1";
+
+static void child_main(struct agent *a, const char *dir)
 {
     static struct runner_opts o;
     static const char *names[CL_MAX_VALUES], *texts[CL_MAX_VALUES];
@@ -186,28 +207,8 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     struct go go = {0, 0, 0};
     size_t got = 0;
     ssize_t n;
-    int fd;
 
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
-        _exit(1);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    dup2(status_fd, 3);
-    dup2(start_fd, 4);
-    close_range(5, ~0u, 0);
-    fd = open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-        dup2(fd, 0);
-        close(fd);
-    }
-    snprintf(buf, sizeof(buf), "%s/../%s.log", dir, a->run);
-    fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-    }
+    signal(SIGPIPE, SIG_DFL);
     unsetenv("LOADS_PATH");
     err[0] = '\0';
     if (chdir(dir) < 0)
@@ -279,6 +280,126 @@ static void child_main(struct agent *a, const char *dir, int status_fd, int star
     snprintf(o.json_file, sizeof(o.json_file), "%s", a->fifo);
     /* This agent's share of --data's rows and of a --rate schedule. */
     _exit(runner_supervise(&o, &tests, &data, go.index, go.agents));
+}
+
+/*
+ * loads-agent --child BRIEF: the child the agent started for a run, with
+ * fd 3 to tell it "R"/"E" and fd 4 to hear the start.  Reads the brief
+ * (and removes it) and goes on as child_main.
+ */
+static int child_exec_main(const char *path)
+{
+    static struct agent a;
+    static struct brief b;
+    struct stat st3, st4;
+    FILE *f;
+    size_t got;
+
+    if (fstat(3, &st3) < 0 || fstat(4, &st4) < 0 || !S_ISFIFO(st3.st_mode) ||
+        !S_ISFIFO(st4.st_mode)) {
+        fprintf(stderr, "loads-agent: --child is the agent's own: it starts its runs with it\n");
+        return 2;
+    }
+    f = fopen(path, "rb");
+    got = f ? fread(&b, 1, sizeof(b), f) : 0;
+    if (f)
+        fclose(f);
+    unlink(path);
+    if (got != sizeof(b) || memcmp(b.magic, brief_magic, sizeof(brief_magic)) != 0) {
+        const char *why = "Ethe agent's brief of the run is missing or damaged";
+
+        write_all(3, why, strlen(why));
+        return 2;
+    }
+    b.run[sizeof(b.run) - 1] = b.dir[sizeof(b.dir) - 1] = b.fifo[sizeof(b.fifo) - 1] = '\0';
+    snprintf(a.run, sizeof(a.run), "%s", b.run);
+    snprintf(a.fifo, sizeof(a.fifo), "%s", b.fifo);
+    a.spec = b.spec;
+    child_main(&a, b.dir);
+    return 2; /* child_main exits */
+}
+
+/*
+ * Starts the child of a run: fork, then at once exec this program with
+ * --child BRIEF (between the two only system calls: the fork copied the
+ * agent's locks, held or not).  Returns its pid, or -1.
+ */
+static pid_t start_child(struct agent *a, const char *dir, int status_fd, int start_fd,
+                         char *err, size_t errlen)
+{
+    static struct brief b;
+    char brief[PATH_MAX + 64], log[PATH_MAX + CL_RUN_LEN + 16], self[PATH_MAX];
+    char *argv[] = {(char *)"loads-agent", (char *)"--child", brief, NULL};
+    const char *fail = "Ecannot start the agent's child (exec /proc/self/exe)";
+    ssize_t n;
+    FILE *f;
+    pid_t pid;
+
+    memset(&b, 0, sizeof(b));
+    memcpy(b.magic, brief_magic, sizeof(brief_magic));
+    snprintf(b.run, sizeof(b.run), "%s", a->run);
+    snprintf(b.dir, sizeof(b.dir), "%s", dir);
+    snprintf(b.fifo, sizeof(b.fifo), "%s", a->fifo);
+    b.spec = a->spec;
+    snprintf(brief, sizeof(brief), "%s/%s.brief", a->workdir, a->run);
+    snprintf(log, sizeof(log), "%s/%s.log", a->workdir, a->run);
+    /* The program as it was started, even if its file was replaced since. */
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        snprintf(err, errlen, "cannot find this program (/proc/self/exe): %s", strerror(errno));
+        return -1;
+    }
+    self[n] = '\0';
+    f = fopen(brief, "wb");
+    if (f) {
+        int ok = fwrite(&b, 1, sizeof(b), f) == sizeof(b);
+
+        if (fclose(f) != 0)
+            ok = 0;
+        f = ok ? f : NULL;
+    }
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", brief, strerror(errno));
+        unlink(brief);
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        int fd;
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(1);
+        /* Above 4 first, so that neither lands on the other's number;
+         * dup2 leaves 3 and 4 open across the exec (the pipes are CLOEXEC). */
+        status_fd = fcntl(status_fd, F_DUPFD, 10);
+        start_fd = fcntl(start_fd, F_DUPFD, 10);
+        if (status_fd < 0 || start_fd < 0 || dup2(status_fd, 3) < 0 || dup2(start_fd, 4) < 0)
+            _exit(2);
+        close_range(5, ~0u, 0);
+        fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            close(fd);
+        }
+        fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv("/proc/self/exe", argv);
+        execv(self, argv);
+        if (write(3, fail, strlen(fail)) < 0)
+            _exit(2);
+        _exit(2);
+    }
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot fork: %s", strerror(errno));
+        unlink(brief);
+    }
+    return pid;
 }
 
 /* mkdir -p for the folders of path (not path itself). */
@@ -390,19 +511,14 @@ static void on_run(struct agent *a, struct cl_msg *m)
         send_failed(a, m->run, 2, "cannot make a pipe");
         return;
     }
-    fflush(NULL);
-    a->child = fork();
-    if (a->child == 0) {
-        close(sp[0]);
-        close(gp[1]);
-        child_main(a, dir, sp[1], gp[0]);
-    }
+    a->child = start_child(a, dir, sp[1], gp[0], err, sizeof(err));
     close(sp[1]);
     close(gp[0]);
     if (a->child < 0) {
         close(sp[0]);
         close(gp[1]);
-        send_failed(a, m->run, 2, "cannot fork");
+        a->child = 0;
+        send_failed(a, m->run, 2, err);
         return;
     }
     a->status_fd = sp[0];
@@ -871,6 +987,9 @@ int main(int argc, char **argv)
     char err[1024];
     int c;
 
+    /* A run's child (start_child): not a command of its own. */
+    if (argc == 3 && strcmp(argv[1], "--child") == 0)
+        return child_exec_main(argv[2]);
     cl_daemon_start("loads-agent");
 
     a.endpoint = CL_DEFAULT_ENDPOINT;

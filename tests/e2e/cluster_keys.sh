@@ -32,6 +32,7 @@ use_module example.c
 start_nginx
 start_broker --key "$K/broker" --allow "$K/allow"
 start_agent a1 --key "$K/agent1" --broker-key "$K/broker"
+A1=$AGENT_PID
 start_agent bad --key "$K/stranger" --broker-key "$K/broker"
 BAD=$AGENT_PID
 RUNNER_KEYS=(--key "$K/runner" --broker-key "$K/broker")
@@ -46,6 +47,59 @@ expect_access_log 5
 expect_out_contains "a1:"
 cluster_check "${RUNNER_KEYS[@]}"
 grep -q '^  bad ' <<<"$CHECK_OUT" && fail "the stranger agent registered" "$CHECK_OUT"
+
+step "shipped code runs in a process that never held the agent's secret key"
+# The agent's child is this program again (fork and exec), not a copy of
+# the agent: the agent's secret key, as text (Z85) or as its 32 bytes, is
+# in no readable page of the child or of its workers (which run the
+# shipped code); it is in the agent's, which proves the search would see
+# it.  (Shipped code still runs as the agent's user: README says what
+# that means for its key files.)
+start_loads example.TestWebSite.test_something --server-url "$NGINX_URL" -d 3s -u 1 \
+    --agents 1 --broker "$BROKER" "${RUNNER_KEYS[@]}"
+for ((i = 0; i < 100; i++)); do
+    mapfile -t loads_pids < <(load_pids_of_agent "$A1")
+    ((${#loads_pids[@]} >= 2)) && break
+    sleep 0.1
+done
+((${#loads_pids[@]} >= 2)) || fail "no child and worker of a1 ($A1) during the run"
+secret=$(sed -n 's/^ *secret-key = "\(.*\)"$/\1/p' "$K/agent1_secret")
+((${#secret} == 40)) || fail "no Z85 secret key in $K/agent1_secret"
+key_in_memory() {
+    python3 - "$1" "$secret" <<'PY'
+import re, sys
+pid, z = sys.argv[1], sys.argv[2]
+alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+raw = bytearray()
+for i in range(0, 40, 5):
+    v = 0
+    for c in z[i:i + 5]:
+        v = v * 85 + alphabet.index(c)
+    raw += v.to_bytes(4, "big")
+found = 0
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) r", line)
+        if not m or "[vvar]" in line or "[vsyscall]" in line:
+            continue
+        a, b = int(m.group(1), 16), int(m.group(2), 16)
+        try:
+            mem.seek(a)
+            data = mem.read(b - a)
+        except OSError:
+            continue
+        if z.encode() in data or bytes(raw) in data:
+            found = 1
+print(found)
+PY
+}
+expect_eq "$(key_in_memory "$A1")" 1 "the agent's own memory holds its secret key (the search works)"
+for p in "${loads_pids[@]}"; do
+    [[ -d /proc/$p ]] || continue
+    expect_eq "$(key_in_memory "$p")" 0 "the secret key in process $p ($(tr '\0' ' ' </proc/"$p"/cmdline))"
+done
+wait_loads
+expect_status 0
 
 step "the stranger agent: refused, told, logged"
 for ((i = 0; i < 80; i++)); do
