@@ -301,13 +301,17 @@ static void on_vu_pause(struct vu *vu, void *arg)
     record_running(w->rec, 0);
 }
 
-/* A VU's function returned: the worker ends with its last one. */
+/*
+ * A VU's function returned: the worker ends with its last one.  Not an
+ * open model's before its end: a pool whose VUs all ended (their setUpVU
+ * failed) still has runs due, each to start on a new VU or be dropped.
+ */
 static void on_vu_finished(struct vu *vu, void *arg)
 {
     struct worker *w = arg;
 
     record_users(w->rec, -1);
-    if (--w->vus_left == 0)
+    if (--w->vus_left == 0 && (!w->plan->arrival || w->stopping))
         uv_stop(&w->loop);
 }
 

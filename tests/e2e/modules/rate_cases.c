@@ -35,3 +35,14 @@ LOADS_TEST(TestRate, test_two_urls)
     loads_get(t, "/");
     loads_post(t, "/post", "text/plain", "x", 1);
 }
+
+/* A login that is refused: each VU's setUpVU fails, so no VU runs a test. */
+LOADS_SETUP_VU(TestRateLogin)
+{
+    loads_assert(t, 0, "login refused");
+}
+
+LOADS_TEST(TestRateLogin, test_stamp)
+{
+    loads_get(t, "/stamp");
+}
