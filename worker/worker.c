@@ -353,6 +353,27 @@ static void next_arrival(struct worker *w)
 }
 
 /*
+ * Adds a VU to the pool.  One that cannot be made (its stack's mapping
+ * refused: vm.max_map_count, two maps a VU, or memory) is not fatal: the
+ * pool stays as it is, runs that find no VU free are dropped and counted,
+ * and a warning says why, once.  Returns the VU, or NULL.
+ */
+static struct loads_test *grow_pool(struct worker *w)
+{
+    struct loads_test *t = add_vu(w);
+    char text[SHM_MSG_LEN];
+
+    if (t || w->pool_short)
+        return t;
+    w->pool_short = 1;
+    snprintf(text, sizeof(text), "the pool of a worker could not grow past %u users "
+             "(%s: a user's stack is two maps: vm.max_map_count, or a memory limit); "
+             "runs that found no free user were dropped", w->nvus, strerror(errno));
+    record_warning(w->rec, w->plan->tests[0].name, text);
+    return NULL;
+}
+
+/*
  * Starts run n, due at at, on an idle VU of the pool, or on a new one
  * while the pool may grow; else drops it.
  */
@@ -363,7 +384,7 @@ static void start_arrival(struct worker *w, uint64_t n, int64_t at)
 
     if (w->nidle)
         t = w->idle[--w->nidle];
-    else if (w->nvus < w->plan->max_users && (t = add_vu(w)) != NULL)
+    else if (w->nvus < w->plan->max_users && (t = grow_pool(w)) != NULL)
         fresh = 1;
     if (!t) {
         record_dropped(w->rec, 1);
@@ -440,9 +461,8 @@ static int start_pool(struct worker *w)
     w->idle = calloc(p->max_users ? p->max_users : 1, sizeof(struct loads_test *));
     if (!w->idle)
         return -ENOMEM;
-    for (uint32_t i = 0; i < p->users; i++)
-        if (!add_vu(w))
-            return -ENOMEM;
+    for (uint32_t i = 0; i < p->users && !w->pool_short; i++)
+        grow_pool(w);
     w->next_run = arrival_stripe_next(from, p->rate_offset, p->rate_stride);
     w->next_at = run_due(w, w->next_run);
     record_rate_next(w->rec, w->next_run);

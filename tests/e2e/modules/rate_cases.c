@@ -46,3 +46,9 @@ LOADS_TEST(TestRateLogin, test_stamp)
 {
     loads_get(t, "/stamp");
 }
+
+/* No request: each run holds its user 1 s. */
+LOADS_TEST(TestRate, test_hold)
+{
+    loads_sleep(t, 1);
+}
