@@ -606,8 +606,16 @@ void worker_main(const struct worker_plan *plan)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != plan->shm->hdr->supervisor)
         _exit(3);
-    signal(SIGINT, SIG_IGN); /* the supervisor decides how a run stops */
-    signal(SIGTERM, SIG_DFL);
+    /*
+     * The supervisor decides how a run stops.  A stop signal sent to the
+     * whole process group (Ctrl-C or Ctrl-\ on a terminal, its hangup,
+     * timeout(1), a CI job's kill) reaches the workers too: a worker that
+     * died of it would turn its runs in progress into Errors of a crash.
+     */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
