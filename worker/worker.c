@@ -442,6 +442,13 @@ static void on_arrivals(uv_poll_t *poll, int status, int events)
 
     if (read(w->arrivals_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return;
+    /*
+     * A stop starts no run, from the moment it is asked: the tick that
+     * begins stopping comes up to TICK_MS later, by when a high rate
+     * would have started thousands more.
+     */
+    if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
+        return;
     w->woke_us = shm_mono_us();
     start_due(w, w->woke_us, 0);
     arm_arrivals(w);

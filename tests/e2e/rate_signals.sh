@@ -5,6 +5,9 @@
 # - SIGTERM to the whole process group (what timeout(1) sends, as a CI
 #   job's limit does): the workers used to die of it, their runs in
 #   progress becoming Errors of two crashes.
+# - no run starts after the stop: the workers used to go on starting the
+#   runs due until their next housekeeping tick, up to 0.1 s later (100
+#   runs at 1,000/s; thousands at high rates).
 source "$(dirname "$0")/../lib.sh"
 
 use_module rate_cases.c
@@ -52,3 +55,25 @@ expect_num "$interrupted" ">" 0 "interrupted runs"
 expect_eq "$(jq '.success + .interrupted' "$TMP_ROOT/term.json")" "$started" \
     "successes + interrupted"
 expect_eq "$(jq .dropped "$TMP_ROOT/term.json")" 0 "dropped"
+
+step "--rate 1000 -d 10s -w 2, SIGINT 1 s in: no run starts after the stop"
+NGINX_LOG=$NGINX_DIR/stamps.log # GET /stamp is logged there only
+: >"$NGINX_LOG"
+start_loads rate_cases.TestRate.test_stamp --server-url "$NGINX_URL" --rate 1000 -d 10s \
+    -w 2 --json "$TMP_ROOT/int.json"
+wait_workers 2
+sleep 1
+kill -INT "$RUNNER"
+wait_loads
+expect_status 130
+expect_no_core
+started=$(jq .rate.started "$TMP_ROOT/int.json")
+after=$(jq .stopped.after "$TMP_ROOT/int.json")
+# The schedule starts after the run's clock does: by the stop, at most
+# 1000 x after + 1 runs were due; 10 more for the workers to see the stop
+# (10 ms, on a busy machine).
+due=$(awk -v a="$after" 'BEGIN { printf "%d", 1000 * a + 1 }')
+echo "  stopped after $after s: $started runs started, at most $due due"
+expect_num "$started" "<=" "$((due + 10))" "runs started by the stop"
+expect_eq "$(jq .runs "$TMP_ROOT/int.json")" "$started" "runs ended"
+expect_access_log "$started"
