@@ -55,6 +55,19 @@ expect_num "$interrupted" ">" 0 "interrupted runs"
 expect_eq "$(jq '.success + .interrupted' "$TMP_ROOT/term.json")" "$started" \
     "successes + interrupted"
 expect_eq "$(jq .dropped "$TMP_ROOT/term.json")" 0 "dropped"
+# The rate achieved is over the time to the stop, not the grace after it.
+after=$(jq .stopped.after "$TMP_ROOT/term.json")
+rate=$(awk -v s="$started" -v a="$after" 'BEGIN { printf "%.3f", s / a }')
+achieved=$(jq .rate.achieved_rate "$TMP_ROOT/term.json")
+shown=$(sed -nE "s|^Runs started: $started \(([0-9.]+)/s\)\$|\1|p" "$OUT")
+echo "  stopped after $after s: $rate runs/s; JSON $achieved, summary $shown"
+# after is rounded to the ms, the summary's rate to 0.1: 1% apart at most.
+lo=$(awk -v r="$rate" 'BEGIN { print r * 0.99 - 0.05 }')
+hi=$(awk -v r="$rate" 'BEGIN { print r * 1.01 + 0.05 }')
+for v in "$achieved" "$shown"; do
+    expect_num "$v" ">=" "$lo" "the achieved rate (runs started / the time to the stop)"
+    expect_num "$v" "<=" "$hi" "the achieved rate (runs started / the time to the stop)"
+done
 
 step "--rate 1000 -d 10s -w 2, SIGINT 1 s in: no run starts after the stop"
 NGINX_LOG=$NGINX_DIR/stamps.log # GET /stamp is logged there only
