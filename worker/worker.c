@@ -226,8 +226,8 @@ static void pool_vu_main(struct loads_test *t)
             return;
         w->idle[w->nidle++] = t;
         while (!t->assigned) {
-            t->idle_until = INT64_MAX; /* cut at once by the end */
-            if (vu_wait(t->vu, 0, "idle") == -ECANCELED)
+            t->idle_until = INT64_MAX;
+            if (vu_wait(t->vu, 0, "idle") == -ECANCELED || w->stopping)
                 return;
             t->idle_until = 0;
         }
@@ -505,6 +505,16 @@ static void begin_stopping(struct worker *w, int64_t hard_stop_us)
         uv_poll_stop(&w->arrivals);
     w->stopping = 1;
     w->hard_stop_us = hard_stop_us;
+    /*
+     * The pool's idle VUs are woken, not cut: they end as a closed
+     * model's VUs end their loop, with their tearDownVU (a logout) within
+     * the grace period.
+     */
+    for (uint32_t i = 0; i < w->nidle; i++) {
+        w->idle[i]->idle_until = 0;
+        vu_wake(w->idle[i]->vu);
+    }
+    w->nidle = 0;
     for (uint32_t i = 0; i < w->nvus; i++)
         if (w->vus[i].idle_until > hard_stop_us)
             vu_cancel(w->vus[i].vu);

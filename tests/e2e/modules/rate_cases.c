@@ -52,3 +52,19 @@ LOADS_TEST(TestRate, test_hold)
 {
     loads_sleep(t, 1);
 }
+
+/* A session per user: a login and a logout, under /at/ (at.log). */
+LOADS_SETUP_VU(TestRateSession)
+{
+    loads_get(t, "/at/login");
+}
+
+LOADS_TEARDOWN_VU(TestRateSession)
+{
+    loads_get(t, "/at/logout");
+}
+
+LOADS_TEST(TestRateSession, test_stamp)
+{
+    loads_get(t, "/stamp");
+}
