@@ -274,7 +274,9 @@ static void print_rate(FILE *f, const struct shm_header *h, const struct shm_sta
     fprintf(f, "Dropped: %llu", (unsigned long long)st->c.dropped);
     if (st->c.dropped)
         fprintf(f, " (no free user at their start time: the pool is at most %u users, "
-                   "--max-users)", h->max_users);
+                   "--max-users%s)", h->max_users,
+                /* the runs due while a crashed worker was replaced had none */
+                st->crashes ? "; or no worker, while a crashed one was replaced" : "");
     fputc('\n', f);
 }
 
