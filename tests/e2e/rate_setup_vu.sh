@@ -31,6 +31,7 @@ expect_out_contains "3 occurrences in TestRateLogin.setUpVU:"
 expect_access_log 0
 
 step "--rate 20 -d 1s -u 2 -w 1, a login per user and a logout at the end"
+: >"$NGINX_LOG"
 run_loads rate_cases.TestRateSession.test_stamp --server-url "$NGINX_URL" --rate 20 -d 1s \
     -u 2 -w 1 --json "$TMP_ROOT/session.json"
 expect_status 0
@@ -41,3 +42,4 @@ echo "  $logins logins, $logouts logouts"
 expect_num "$logins" ">=" 2 "logins (the users ready at the start, and any the pool added)"
 expect_eq "$logouts" "$logins" "logouts"
 expect_eq "$(jq .hits "$TMP_ROOT/session.json")" "$((20 + logins + logouts))" "hits"
+expect_access_log 20
