@@ -360,8 +360,12 @@ static void next_arrival(struct worker *w)
  */
 static struct loads_test *grow_pool(struct worker *w)
 {
-    struct loads_test *t = add_vu(w);
+    struct loads_test *t = NULL;
     char text[SHM_MSG_LEN];
+
+    errno = ENOMEM;
+    if (w->nvus < w->pool_cap)
+        t = add_vu(w);
 
     if (t || w->pool_short)
         return t;
@@ -465,9 +469,6 @@ static int start_pool(struct worker *w)
     uint64_t from = p->resume ? record_rate_resume(w->rec) : 0;
     int64_t now = shm_mono_us();
 
-    w->idle = calloc(p->max_users ? p->max_users : 1, sizeof(struct loads_test *));
-    if (!w->idle)
-        return -ENOMEM;
     for (uint32_t i = 0; i < p->users && !w->pool_short; i++)
         grow_pool(w);
     w->next_run = arrival_stripe_next(from, p->rate_offset, p->rate_stride);
@@ -562,12 +563,30 @@ static int create_vus(struct worker *w)
     const struct worker_plan *p = w->plan;
     int64_t now = shm_mono_us();
 
-    w->vus = calloc(p->arrival ? (p->max_users ? p->max_users : 1) : p->users,
-                    sizeof(*w->vus));
+    if (p->arrival) {
+        /*
+         * A pool's arrays are --max-users long (some 700 bytes a VU,
+         * touched only once used); under a memory limit, shorter ones are
+         * a smaller pool (grow_pool warns when it is full), not a worker
+         * that cannot start.
+         */
+        for (w->pool_cap = p->max_users ? p->max_users : 1;; w->pool_cap /= 2) {
+            w->vus = calloc(w->pool_cap, sizeof(*w->vus));
+            w->idle = calloc(w->pool_cap, sizeof(*w->idle));
+            if (w->vus && w->idle)
+                break;
+            free(w->vus);
+            free(w->idle);
+            w->vus = NULL;
+            w->idle = NULL;
+            if (w->pool_cap == 1)
+                return -ENOMEM;
+        }
+        return start_pool(w);
+    }
+    w->vus = calloc(p->users, sizeof(*w->vus));
     if (!w->vus)
         return -ENOMEM;
-    if (p->arrival)
-        return start_pool(w);
     for (uint32_t i = 0; i < p->users; i++) {
         struct loads_test *t = add_vu(w);
 

@@ -7,7 +7,9 @@
 # with status 3 when it could not make the -u users ready at the start,
 # and the summary called it a crash with no run started or dropped.  The
 # limit here is the address space (ulimit -v), which the runner's workers
-# inherit: a few hundred users' stacks above what a worker needs.
+# inherit: a few hundred users' stacks above what a worker needs.  A
+# --max-users whose arrays (some 700 bytes a user) do not fit under the
+# limit made the workers exit at the start, three times, and the run stop.
 source "$(dirname "$0")/../lib.sh"
 
 if grep -q __asan_init "$BUILD/loads-runner"; then
@@ -60,3 +62,12 @@ expect_eq "$(jq .success "$TMP_ROOT/grow.json")" "$started" "successes"
 users=$(grep -oE "could not grow past [0-9]+ users" "$OUT" | grep -oE "[0-9]+")
 echo "  the pool's limit: $users users"
 expect_eq "$started" "$users" "runs started (each held its user to the end)"
+
+step "--max-users 1000000, whose arrays do not fit under the limit, --rate 5 -d 1s"
+limited "$test" --server-url "$NGINX_URL" --rate 5 -d 1s --max-users 1000000 -w 1 \
+    --json "$TMP_ROOT/arrays.json"
+expect_status 0
+expect_no_core
+expect_eq "$(jq .crashes "$TMP_ROOT/arrays.json")" 0 "crashes"
+expect_eq "$(jq .rate.started "$TMP_ROOT/arrays.json")" 5 "runs started"
+expect_eq "$(jq .success "$TMP_ROOT/arrays.json")" 5 "successes"
