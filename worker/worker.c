@@ -572,7 +572,7 @@ static int create_vus(struct worker *w)
          */
         for (w->pool_cap = p->max_users ? p->max_users : 1;; w->pool_cap /= 2) {
             w->vus = calloc(w->pool_cap, sizeof(*w->vus));
-            w->idle = calloc(w->pool_cap, sizeof(*w->idle));
+            w->idle = calloc(w->pool_cap, sizeof(struct loads_test *));
             if (w->vus && w->idle)
                 break;
             free(w->vus);
