@@ -243,13 +243,18 @@ void tui_rate_text(char *out, size_t len, const struct shm_header *h)
     }
 }
 
-/* Runs started per second over the schedule (not the grace period after it). */
+/*
+ * Runs started per second over the schedule, up to a stop (not the grace
+ * period after either: no run starts then).
+ */
 static double achieved_rate(const struct shm_header *h, const struct shm_stats *st)
 {
     double secs = (double)h->duration_us / 1e6;
 
     if (st->elapsed < secs)
         secs = st->elapsed;
+    if (h->stop_mono_us && (double)(h->stop_mono_us - h->started_mono_us) / 1e6 < secs)
+        secs = (double)(h->stop_mono_us - h->started_mono_us) / 1e6;
     return secs > 0 ? (double)st->c.runs_started / secs : 0;
 }
 
@@ -269,7 +274,9 @@ static void print_rate(FILE *f, const struct shm_header *h, const struct shm_sta
     fprintf(f, "Dropped: %llu", (unsigned long long)st->c.dropped);
     if (st->c.dropped)
         fprintf(f, " (no free user at their start time: the pool is at most %u users, "
-                   "--max-users)", h->max_users);
+                   "--max-users%s)", h->max_users,
+                /* the runs due while a crashed worker was replaced had none */
+                st->crashes ? "; or no worker, while a crashed one was replaced" : "");
     fputc('\n', f);
 }
 

@@ -91,6 +91,8 @@ struct worker {
     int64_t woke_us;              /* CLOCK_MONOTONIC of its last wake-up; 0: none */
     struct loads_test **idle;     /* VUs of the pool waiting for a run (a stack) */
     uint32_t nidle;
+    uint32_t pool_cap;            /* VUs the pool's arrays hold: max_users, or less */
+    int pool_short;               /* a VU of the pool could not be made (warned once) */
     uint64_t next_run;            /* the next run of this worker's stripe */
     int64_t next_at;              /* CLOCK_MONOTONIC it is due at; -1: none left */
     int stopping;                 /* no new runs */

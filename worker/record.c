@@ -165,6 +165,12 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
     shm_add(&c->runs, 1);
 }
 
+void record_warning(struct record *r, const char *test, const char *msg)
+{
+    shm_msg_count(r->slot, SHM_WARNING, test, msg);
+    shm_ring_push(r->slot, SHM_WARNING, test, msg);
+}
+
 int record_counter(struct record *r, const char *name, long n)
 {
     return shm_counter_add(r->slot, name, n);

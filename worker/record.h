@@ -63,6 +63,9 @@ void record_run_started(struct record *r);
 /* n runs of the --rate schedule were dropped: no VU was free at their time. */
 void record_dropped(struct record *r, uint64_t n);
 
+/* A warning of the worker's own, under the test's name (Warnings in the summary). */
+void record_warning(struct record *r, const char *test, const char *msg);
+
 /*
  * The slot's place in the schedule (shm.h: rate_next): record_rate_next
  * after each run started or dropped, record_rate_resume for a worker that

@@ -226,8 +226,8 @@ static void pool_vu_main(struct loads_test *t)
             return;
         w->idle[w->nidle++] = t;
         while (!t->assigned) {
-            t->idle_until = INT64_MAX; /* cut at once by the end */
-            if (vu_wait(t->vu, 0, "idle") == -ECANCELED)
+            t->idle_until = INT64_MAX;
+            if (vu_wait(t->vu, 0, "idle") == -ECANCELED || w->stopping)
                 return;
             t->idle_until = 0;
         }
@@ -301,13 +301,17 @@ static void on_vu_pause(struct vu *vu, void *arg)
     record_running(w->rec, 0);
 }
 
-/* A VU's function returned: the worker ends with its last one. */
+/*
+ * A VU's function returned: the worker ends with its last one.  Not an
+ * open model's before its end: a pool whose VUs all ended (their setUpVU
+ * failed) still has runs due, each to start on a new VU or be dropped.
+ */
 static void on_vu_finished(struct vu *vu, void *arg)
 {
     struct worker *w = arg;
 
     record_users(w->rec, -1);
-    if (--w->vus_left == 0)
+    if (--w->vus_left == 0 && (!w->plan->arrival || w->stopping))
         uv_stop(&w->loop);
 }
 
@@ -349,6 +353,31 @@ static void next_arrival(struct worker *w)
 }
 
 /*
+ * Adds a VU to the pool.  One that cannot be made (its stack's mapping
+ * refused: vm.max_map_count, two maps a VU, or memory) is not fatal: the
+ * pool stays as it is, runs that find no VU free are dropped and counted,
+ * and a warning says why, once.  Returns the VU, or NULL.
+ */
+static struct loads_test *grow_pool(struct worker *w)
+{
+    struct loads_test *t = NULL;
+    char text[SHM_MSG_LEN];
+
+    errno = ENOMEM;
+    if (w->nvus < w->pool_cap)
+        t = add_vu(w);
+
+    if (t || w->pool_short)
+        return t;
+    w->pool_short = 1;
+    snprintf(text, sizeof(text), "the pool of a worker could not grow past %u users "
+             "(%s: a user's stack is two maps: vm.max_map_count, or a memory limit); "
+             "runs that found no free user were dropped", w->nvus, strerror(errno));
+    record_warning(w->rec, w->plan->tests[0].name, text);
+    return NULL;
+}
+
+/*
  * Starts run n, due at at, on an idle VU of the pool, or on a new one
  * while the pool may grow; else drops it.
  */
@@ -359,7 +388,7 @@ static void start_arrival(struct worker *w, uint64_t n, int64_t at)
 
     if (w->nidle)
         t = w->idle[--w->nidle];
-    else if (w->nvus < w->plan->max_users && (t = add_vu(w)) != NULL)
+    else if (w->nvus < w->plan->max_users && (t = grow_pool(w)) != NULL)
         fresh = 1;
     if (!t) {
         record_dropped(w->rec, 1);
@@ -417,6 +446,13 @@ static void on_arrivals(uv_poll_t *poll, int status, int events)
 
     if (read(w->arrivals_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return;
+    /*
+     * A stop starts no run, from the moment it is asked: the tick that
+     * begins stopping comes up to TICK_MS later, by when a high rate
+     * would have started thousands more.
+     */
+    if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
+        return;
     w->woke_us = shm_mono_us();
     start_due(w, w->woke_us, 0);
     arm_arrivals(w);
@@ -433,12 +469,8 @@ static int start_pool(struct worker *w)
     uint64_t from = p->resume ? record_rate_resume(w->rec) : 0;
     int64_t now = shm_mono_us();
 
-    w->idle = calloc(p->max_users ? p->max_users : 1, sizeof(struct loads_test *));
-    if (!w->idle)
-        return -ENOMEM;
-    for (uint32_t i = 0; i < p->users; i++)
-        if (!add_vu(w))
-            return -ENOMEM;
+    for (uint32_t i = 0; i < p->users && !w->pool_short; i++)
+        grow_pool(w);
     w->next_run = arrival_stripe_next(from, p->rate_offset, p->rate_stride);
     w->next_at = run_due(w, w->next_run);
     record_rate_next(w->rec, w->next_run);
@@ -474,6 +506,16 @@ static void begin_stopping(struct worker *w, int64_t hard_stop_us)
         uv_poll_stop(&w->arrivals);
     w->stopping = 1;
     w->hard_stop_us = hard_stop_us;
+    /*
+     * The pool's idle VUs are woken, not cut: they end as a closed
+     * model's VUs end their loop, with their tearDownVU (a logout) within
+     * the grace period.
+     */
+    for (uint32_t i = 0; i < w->nidle; i++) {
+        w->idle[i]->idle_until = 0;
+        vu_wake(w->idle[i]->vu);
+    }
+    w->nidle = 0;
     for (uint32_t i = 0; i < w->nvus; i++)
         if (w->vus[i].idle_until > hard_stop_us)
             vu_cancel(w->vus[i].vu);
@@ -521,12 +563,30 @@ static int create_vus(struct worker *w)
     const struct worker_plan *p = w->plan;
     int64_t now = shm_mono_us();
 
-    w->vus = calloc(p->arrival ? (p->max_users ? p->max_users : 1) : p->users,
-                    sizeof(*w->vus));
+    if (p->arrival) {
+        /*
+         * A pool's arrays are --max-users long (some 700 bytes a VU,
+         * touched only once used); under a memory limit, shorter ones are
+         * a smaller pool (grow_pool warns when it is full), not a worker
+         * that cannot start.
+         */
+        for (w->pool_cap = p->max_users ? p->max_users : 1;; w->pool_cap /= 2) {
+            w->vus = calloc(w->pool_cap, sizeof(*w->vus));
+            w->idle = calloc(w->pool_cap, sizeof(struct loads_test *));
+            if (w->vus && w->idle)
+                break;
+            free(w->vus);
+            free(w->idle);
+            w->vus = NULL;
+            w->idle = NULL;
+            if (w->pool_cap == 1)
+                return -ENOMEM;
+        }
+        return start_pool(w);
+    }
+    w->vus = calloc(p->users, sizeof(*w->vus));
     if (!w->vus)
         return -ENOMEM;
-    if (p->arrival)
-        return start_pool(w);
     for (uint32_t i = 0; i < p->users; i++) {
         struct loads_test *t = add_vu(w);
 
@@ -582,8 +642,16 @@ void worker_main(const struct worker_plan *plan)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != plan->shm->hdr->supervisor)
         _exit(3);
-    signal(SIGINT, SIG_IGN); /* the supervisor decides how a run stops */
-    signal(SIGTERM, SIG_DFL);
+    /*
+     * The supervisor decides how a run stops.  A stop signal sent to the
+     * whole process group (Ctrl-C or Ctrl-\ on a terminal, its hangup,
+     * timeout(1), a CI job's kill) reaches the workers too: a worker that
+     * died of it would turn its runs in progress into Errors of a crash.
+     */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

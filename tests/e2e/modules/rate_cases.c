@@ -35,3 +35,36 @@ LOADS_TEST(TestRate, test_two_urls)
     loads_get(t, "/");
     loads_post(t, "/post", "text/plain", "x", 1);
 }
+
+/* A login that is refused: each VU's setUpVU fails, so no VU runs a test. */
+LOADS_SETUP_VU(TestRateLogin)
+{
+    loads_assert(t, 0, "login refused");
+}
+
+LOADS_TEST(TestRateLogin, test_stamp)
+{
+    loads_get(t, "/stamp");
+}
+
+/* No request: each run holds its user 1 s. */
+LOADS_TEST(TestRate, test_hold)
+{
+    loads_sleep(t, 1);
+}
+
+/* A session per user: a login and a logout, under /at/ (at.log). */
+LOADS_SETUP_VU(TestRateSession)
+{
+    loads_get(t, "/at/login");
+}
+
+LOADS_TEARDOWN_VU(TestRateSession)
+{
+    loads_get(t, "/at/logout");
+}
+
+LOADS_TEST(TestRateSession, test_stamp)
+{
+    loads_get(t, "/stamp");
+}
