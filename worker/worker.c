@@ -633,6 +633,12 @@ static void worker_cleanup(struct worker *w)
     free(w->idle);
 }
 
+/* A stop signal in a worker: the supervisor's to act on (worker_main). */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+}
+
 void worker_main(const struct worker_plan *plan)
 {
     static struct worker w;
@@ -647,11 +653,22 @@ void worker_main(const struct worker_plan *plan)
      * whole process group (Ctrl-C or Ctrl-\ on a terminal, its hangup,
      * timeout(1), a CI job's kill) reaches the workers too: a worker that
      * died of it would turn its runs in progress into Errors of a crash.
+     * A handler that does nothing rather than SIG_IGN: a program that a
+     * test starts (exec resets handlers, not ignored signals) can still
+     * be stopped by them.
      */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
+    {
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        sigaction(SIGQUIT, &sa, NULL);
+    }
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -55,6 +55,11 @@ step "compile the module (so that no run below waits for cc)"
 run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q
 expect_status 0
 
+step "a program that the test starts gets the stop signals' defaults"
+run_loads sig_tests.TestSig.test_child_signals -c 2
+expect_status 0
+expect_out_line "Success: 2"
+
 # The status of a run stopped by each signal (--help, README).
 declare -A stopped_status=([INT]=130 [TERM]=143 [HUP]=129 [QUIT]=131)
 

@@ -1,5 +1,8 @@
 /* Tests for tests/e2e/signals.sh and tests/e2e/kill_workers.sh. */
 #include <loads.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 
 /* A short run: a request, then 0.1 s of think time. */
 LOADS_TEST(TestSig, test_browse)
@@ -27,4 +30,14 @@ LOADS_TEST(TestSig, test_busy)
 {
     loads_get(t, "/kill");
     loads_sleep(t, 0.01);
+}
+
+/* A program the test starts can be stopped: the worker's own disregard
+ * of stop signals is not passed on to it. */
+LOADS_TEST(TestSig, test_child_signals)
+{
+    int st = system("kill -TERM $$; exit 0");
+
+    loads_assert(t, st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+                 "a program the test started did not die of SIGTERM (status %d)", st);
 }
