@@ -10,8 +10,10 @@
 # and server fall behind, the pool grows and runs are dropped, as they
 # should be.  On a 2-core machine shared with other work (or under the
 # sanitizers) 20,000/s may be more than it has: the top rate is 20,000 or
-# a quarter of what this machine serves in a closed model (measured first,
-# 2 s), whichever is less; the log says which.
+# a sixth of what this machine serves in a closed model (measured first,
+# 2 s), whichever is less; the log says which.  (A quarter was too much
+# when the load of the machine rose after the measure: 1% of the runs of
+# 11,700/s were dropped with 4,000 users in flight, a stall of 0.34 s.)
 source "$(dirname "$0")/../lib.sh"
 
 use_module rate_cases.c
@@ -23,7 +25,7 @@ step "a closed model for 2 s: what this machine serves"
 run_loads "$test" --server-url "$NGINX_URL" -u 20 -d 2s -q
 expect_status 0
 closed=$(out_field "Approximate Average RPS")
-top=$(awk -v c="$closed" 'BEGIN { t = int(c / 4 / 100) * 100; print (t > 20000 ? 20000 : t < 1000 ? 1000 : t) }')
+top=$(awk -v c="$closed" 'BEGIN { t = int(c / 6 / 100) * 100; print (t > 20000 ? 20000 : t < 1000 ? 1000 : t) }')
 echo "  closed model: $closed requests/s; top rate: $top/s"
 
 # rate_run RATE: one 10 s run at RATE runs/s, checked against stamps.log.
