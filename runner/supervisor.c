@@ -33,6 +33,7 @@
 #include "tui/tui.h"
 
 #define POLL_MS       100
+#define RUNNER_MAPS_SPARE 1000    /* maps of a worker besides its users' stacks */
 #define DASH_POLL_MS  50          /* keys and frames of the dashboard */
 #define PLAIN_EVERY   5000000     /* us between plain progress lines */
 #define HOLD_WARN_US  1000000     /* test code holding a loop this long: a warning */
@@ -971,6 +972,30 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
         nslots = max_users;
     if (nslots > SHM_MAX_WORKERS)
         nslots = SHM_MAX_WORKERS;
+    /*
+     * A closed model's users are all made at the start of a cycle, each
+     * with a stack of two maps: past vm.max_map_count a worker could not
+     * start at all.  Said here, before anything runs (a pool, --rate,
+     * stops growing there instead and counts the runs it drops).
+     */
+    if (!o->nrates && max_users) {
+        uint32_t per_worker = max_users / nslots + (max_users % nslots != 0);
+        long limit = 0;
+        FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+
+        if (f && fscanf(f, "%ld", &limit) != 1)
+            limit = 0;
+        if (f)
+            fclose(f);
+        if (limit > 0 && (long)per_worker * 2 + RUNNER_MAPS_SPARE > limit) {
+            fprintf(stderr, "loads-runner: -u %u on %u worker%s is %u users a worker, and a "
+                    "user's stack is two memory maps: vm.max_map_count (%ld) allows %ld; use "
+                    "more workers (-w) or raise vm.max_map_count\n", max_users, nslots,
+                    nslots == 1 ? "" : "s", per_worker, limit,
+                    (limit - RUNNER_MAPS_SPARE) / 2);
+            return RUNNER_USAGE;
+        }
+    }
 
     sv.opts = o;
     sv.tests = tests;

@@ -33,4 +33,8 @@ refused --grace --grace -1
 refused --output --output xml
 refused --timeout --timeout 0
 refused --timeout --timeout -5
+# More users a worker than vm.max_map_count has maps for (two a stack):
+# refused before any worker starts, not a worker that cannot start.
+maps=$(cat /proc/sys/vm/max_map_count)
+refused "vm.max_map_count ($maps) allows $(((maps - 1000) / 2))" -u "$((maps + 20))" -w 2 -c 1
 expect_access_log 0
