@@ -40,7 +40,7 @@ static const char usage[] =
     "  --server-url URL     base of relative URLs (alias --server_url)\n"
     "  -u, --users N[:N..]  concurrent virtual users; N:N:N runs cycles (default 1)\n"
     "  -c, --hits N[:N..]   runs of the test per user, in turn (default 1)\n"
-    "  -d, --duration D     run for a duration instead (30s, 5m, 2h, 1h30m)\n"
+    "  -d, --duration D     run for a duration instead (30s, 5m, 2h, 1h30m, 500ms)\n"
     "  -w, --workers N      worker processes (default: one per core, at most users)\n"
     "      --ramp-up S      spread the start of a cycle's users over S seconds\n"
     "                       (at most the duration)\n"
@@ -254,8 +254,8 @@ int runner_parse_hits(const char *s, uint64_t *out, uint32_t *n)
 }
 
 /*
- * Parses a duration: a sequence of number+unit (s, m, h, d), such as 30s,
- * 5m, 1h30m, or a bare number of seconds.  Blanks and other words are
+ * Parses a duration: a sequence of number+unit (ms, s, m, h, d), such as
+ * 30s, 5m, 1h30m, 500ms, or a bare number of seconds.  Blanks and other words are
  * refused so that "5 minutes" is a clear error, not 5 seconds.
  */
 int runner_parse_duration(const char *s, uint64_t *us)
@@ -284,8 +284,9 @@ int runner_parse_duration(const char *s, uint64_t *us)
             end++;
             break;
         case 'm':
-            unit = 60 * UINT64_C(1000000);
-            end++;
+            /* "ms" can only be milliseconds: an 's' alone has no number. */
+            unit = end[1] == 's' ? 1000 : 60 * UINT64_C(1000000);
+            end += end[1] == 's' ? 2 : 1;
             break;
         case 'h':
             unit = 3600 * UINT64_C(1000000);

@@ -36,6 +36,13 @@ for s in 0 1 2 3 4 5; do
     expect_num "${per[s]:-0}" "<=" "$((want[s] + 3))" "requests in second $s"
 done
 
+step "stages in milliseconds: --rate 40:20 -d 500ms is 20 + 10 runs"
+: >"$NGINX_LOG"
+run_loads "$test" --server-url "$NGINX_URL" --rate 40:20 -d 500ms -q
+expect_status 0
+expect_out_line "Runs started: 30 (30.0/s)"
+expect_access_log 30
+
 step "a fractional rate: --rate 0.5 -d 3s is 2 runs (at 0 and 2 s)"
 : >"$NGINX_LOG"
 run_loads "$test" --server-url "$NGINX_URL" --rate 0.5 -d 3s -q

@@ -58,6 +58,11 @@ UNIT_TEST(cli_duration)
     CHECK_INT_EQ(us, 90000000);
     CHECK_INT_EQ(runner_parse_duration("1.5s", &us), 0);
     CHECK_INT_EQ(us, 1500000);
+    CHECK_INT_EQ(runner_parse_duration("500ms", &us), 0);
+    CHECK(us == 500000);
+    CHECK_INT_EQ(runner_parse_duration("1m30s250ms", &us), 0);
+    CHECK(us == 90250000);
+    CHECK_INT_EQ(runner_parse_duration("1mss", &us), -EINVAL);
     CHECK_INT_EQ(runner_parse_duration("5 minutes", &us), -EINVAL);
     CHECK_INT_EQ(runner_parse_duration("5x", &us), -EINVAL);
     CHECK_INT_EQ(runner_parse_duration("", &us), -EINVAL);
