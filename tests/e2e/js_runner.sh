@@ -5,7 +5,9 @@
 # its run of -u 2 -c 5 on 2 agents reports the hits that nginx's access log
 # has and that loads-runner --agents 2 reports for the same plan; a failing
 # test is exit 1; Ctrl-C stops a duration run (exit 130) and the agents are
-# idle again; a bad broker address is exit 2 with one line.  The npm
+# idle again; a bad broker address is exit 2 with one line; with CURVE
+# keys (zcert files of loads-broker --keygen) it runs on a keyed agent,
+# and a runner with a key the broker does not allow is refused.  The npm
 # packages are installed with `npm ci` into the test's temp dir; only when
 # the npm registry cannot be reached does the test SKIP.
 source "$(dirname "$0")/../lib.sh"
@@ -157,3 +159,28 @@ run_js example.TestWebSite.test_something --agents 2 --broker tcp://127.0.0.1
 expect_status 2
 expect_err_one_line
 expect_out_empty
+
+step "CURVE: the zcert files of loads-broker --keygen; a key not allowed is refused"
+K=$TMP_ROOT/keys
+mkdir -p "$K/allow"
+for n in broker agent runner stranger; do
+    "$BUILD/loads-broker" --keygen "$K/$n" >/dev/null || fail "--keygen $n"
+done
+cp "$K/agent" "$K/runner" "$K/allow/"
+start_broker --key "$K/broker" --allow "$K/allow"
+start_agent k1 --key "$K/agent" --broker-key "$K/broker"
+wait_agents 1 --key "$K/runner" --broker-key "$K/broker"
+: >"$NGINX_LOG"
+run_js example.TestWebSite.test_something --server-url "$NGINX_URL" -c 3 --agents 1 \
+    --broker "$BROKER" --key "$K/runner" --broker-key "$K/broker" --quiet
+expect_status 0
+expect_out_line "Hits: 3"
+expect_access_log 3
+run_js --ping-broker --broker "$BROKER" --key "$K/stranger" --broker-key "$K/broker"
+expect_status 2
+expect_err_one_line
+expect_err_contains "the broker refused this runner's key (CURVE)"
+run_js --ping-broker --broker "$BROKER"
+expect_status 2
+expect_err_one_line
+expect_err_contains "no answer from the broker $BROKER in 10 s"
