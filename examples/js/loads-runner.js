@@ -539,9 +539,18 @@ async function runTest(b, o, interrupts) {
     const ok = await answer(b, 'accepted', interrupted);
     const run = ok ? ok.run : '';
 
-    /* The start barrier: building may take a while; heartbeats keep us patient. */
+    /*
+     * The start barrier: building may take a while; the broker's heartbeats
+     * keep us patient, and ours keep us its watcher (a watcher silent for
+     * timeout_ms is dropped, and a run still building fails with it).
+     */
     let info = null;
+    let nextHb = 0;
     while (!info && !interrupted()) {
+        if (run && Date.now() >= nextHb) {
+            b.send('hb', { state: 'running', run });
+            nextHb = Date.now() + HB_MS;
+        }
         const m = await b.next(100);
         if (!m) {
             if (Date.now() - b.heardMs > TIMEOUT_MS)

@@ -7,7 +7,8 @@
 # test is exit 1; Ctrl-C stops a duration run (exit 130) and the agents are
 # idle again; a bad broker address is exit 2 with one line; with CURVE
 # keys (zcert files of loads-broker --keygen) it runs on a keyed agent,
-# and a runner with a key the broker does not allow is refused.  The npm
+# and a runner with a key the broker does not allow is refused; a 7 s
+# build of the module does not lose the runner.  The npm
 # packages are installed with `npm ci` into the test's temp dir; only when
 # the npm registry cannot be reached does the test SKIP.
 source "$(dirname "$0")/../lib.sh"
@@ -161,6 +162,15 @@ expect_err_one_line
 expect_out_empty
 
 step "CURVE: the zcert files of loads-broker --keygen; a key not allowed is refused"
+# The keyed agent's compiler takes 7 s, more than the 5 s after which the
+# broker drops a silent watcher: the runner's heartbeats while it waits for
+# the start keep the run alive.
+cat >"$TMP_ROOT/slow-cc" <<'SH'
+#!/bin/sh
+sleep 7
+exec cc "$@"
+SH
+chmod +x "$TMP_ROOT/slow-cc"
 K=$TMP_ROOT/keys
 mkdir -p "$K/allow"
 for n in broker agent runner stranger; do
@@ -168,7 +178,7 @@ for n in broker agent runner stranger; do
 done
 cp "$K/agent" "$K/runner" "$K/allow/"
 start_broker --key "$K/broker" --allow "$K/allow"
-start_agent k1 --key "$K/agent" --broker-key "$K/broker"
+CC=$TMP_ROOT/slow-cc start_agent k1 --key "$K/agent" --broker-key "$K/broker"
 wait_agents 1 --key "$K/runner" --broker-key "$K/broker"
 : >"$NGINX_LOG"
 run_js example.TestWebSite.test_something --server-url "$NGINX_URL" -c 3 --agents 1 \
@@ -176,6 +186,7 @@ run_js example.TestWebSite.test_something --server-url "$NGINX_URL" -c 3 --agent
 expect_status 0
 expect_out_line "Hits: 3"
 expect_access_log 3
+grep -q "runner is gone" "$BROKER_LOG" && fail "the broker dropped the runner" "$(cat "$BROKER_LOG")"
 run_js --ping-broker --broker "$BROKER" --key "$K/stranger" --broker-key "$K/broker"
 expect_status 2
 expect_err_one_line
