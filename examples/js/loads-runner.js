@@ -6,8 +6,8 @@
  * run (the test module's source goes to the agents, which build it), then
  * follows the figures that the broker forwards and prints a summary.  It
  * exits like loads-runner: 0 all runs succeeded, 1 some did not (or an
- * agent or the broker was lost), 2 bad usage or a refused run, 130 stopped
- * by Ctrl-C.
+ * agent or the broker was lost), 2 bad usage or a refused run, 128 + the signal
+ * (130 for Ctrl-C) when a signal stopped the run before its plan was done.
  *
  *   npm ci
  *   node loads-runner.js --ping-broker --broker tcp://127.0.0.1:7780
@@ -681,7 +681,7 @@ async function follow(b, o, interrupts, info, attached) {
         }
     }
     printSeconds(true);
-    return summary(o, run, agents, planned, ended, lostBroker, stopsSent > 0);
+    return summary(o, run, agents, planned, ended, lostBroker, stopsSent > 0 ? interrupts.signal : '');
 }
 
 function summary(o, run, agents, planned, ended, lostBroker, stopped) {
@@ -714,7 +714,7 @@ function summary(o, run, agents, planned, ended, lostBroker, stopped) {
     if (ended)
         console.log(`Duration: ${Number(ended.at).toFixed(2)} s`);
     if (stopped)
-        console.log('Stopped by: SIGINT (Ctrl-C)');
+        console.log(`Stopped by: ${stopped}${stopped === 'SIGINT' ? ' (Ctrl-C)' : ''}`);
     console.log(`Hits: ${c.hits}`);
     console.log(`Runs: ${c.runs}${planned ? ` of ${planned} planned` : ''}`);
     console.log(`Success: ${c.successes}`);
@@ -735,8 +735,9 @@ function summary(o, run, agents, planned, ended, lostBroker, stopped) {
         console.log(`  ${['', 'failure', 'error', 'crash'][kind] || 'message'} x${count} in ${test}: ${text}`);
     }
 
+    /* Stopped before its plan was done: 128 + the signal, as loads-runner. */
     if (stopped && !(planned && c.runs >= planned))
-        return 130;
+        return 128 + require('os').constants.signals[stopped];
     if (crashes || c.failures || c.errors || lost || lostBroker)
         return 1;
     if (planned && c.runs !== planned)
@@ -762,8 +763,11 @@ async function main() {
     }
     loadDeps();
 
-    const interrupts = { n: 0 };
-    const onSignal = () => { interrupts.n++; };
+    const interrupts = { n: 0, signal: '' };
+    const onSignal = (name) => {
+        interrupts.n++;
+        interrupts.signal = interrupts.signal || name;
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
