@@ -34,9 +34,10 @@ command -v node >/dev/null && command -v npm >/dev/null ||
     fail "no node or npm: scripts/deps installs them"
 mkdir -p "$JS"
 cp "$REPO"/examples/js/{package.json,package-lock.json,loads-runner.js} "$JS/"
-if ! (cd "$JS" && timeout 120 npm ci --no-audit --no-fund --prefer-offline) \
+if ! (cd "$JS" && timeout 120 npm ci --no-audit --no-fund --prefer-offline \
+    --fetch-retries=1 --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000) \
     >"$TMP_ROOT/npm.log" 2>&1; then
-    if ! timeout 20 npm ping >/dev/null 2>&1; then
+    if ! timeout 20 npm ping --fetch-retries=0 >/dev/null 2>&1; then
         echo "SKIP: npm ci cannot reach the npm registry ($(npm config get registry)):" \
             "$(grep -m1 -iE 'ERR|error' "$TMP_ROOT/npm.log" || true)"
         exit 0
