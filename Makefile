@@ -165,7 +165,7 @@ format:
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
-	  runner base http ws worker shm tui web cluster examples
+	  -iexamples/js runner base http ws worker shm tui web cluster examples
 	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
 	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
 	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/bench-rate \

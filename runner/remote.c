@@ -49,6 +49,7 @@ struct remote {
     struct shm shm;
     int have_shm;
     int64_t heard_ms;
+    int64_t next_hb_ms;     /* waiting for the start: our next heartbeat (0: none) */
     int ended;
     int refused;                  /* the broker refused or the run failed: status */
     int lost_broker;
@@ -283,8 +284,19 @@ static int wait_message(struct remote *r, struct cl_msg *m, int64_t ms, char *er
     int64_t until = cl_now_ms() + ms;
 
     for (;;) {
-        int rc = cl_recv(r->sock, NULL, m, err, errlen);
+        int rc;
 
+        /* A watcher's heartbeats: a broker that hears nothing from it for
+         * CL_TIMEOUT_MS drops it, and fails a run still building. */
+        if (r->next_hb_ms && cl_now_ms() >= r->next_hb_ms) {
+            struct cl_msg hb = {.type = CL_HB};
+
+            snprintf(hb.state, sizeof(hb.state), "running");
+            snprintf(hb.run, sizeof(hb.run), "%s", r->run);
+            cl_send(r->sock, NULL, &hb);
+            r->next_hb_ms = cl_now_ms() + CL_HB_MS;
+        }
+        rc = cl_recv(r->sock, NULL, m, err, errlen);
         if (rc == 0) {
             r->heard_ms = cl_now_ms();
             if (m->type != CL_HB)
@@ -943,7 +955,9 @@ static int submit(struct remote *r)
         return teardown_once(r, rc);
     snprintf(r->run, sizeof(r->run), "%s", ok.run);
     cl_msg_free(&ok);
+    r->next_hb_ms = cl_now_ms();
     rc = wait_start(r, &info);
+    r->next_hb_ms = 0;
     if (rc)
         return teardown_once(r, rc);
     if (o->detach) {
