@@ -46,15 +46,13 @@ sleep 1.5 # a complete second with the pool full
 screen=$(tui_screen)
 echo "$screen" | head -n 8
 line=$(grep -F "Rate/s" <<<"$screen")
-read -r target achieved now total < <(sed -E 's/.*target ([0-9]+) +achieved ([0-9]+) +dropped ([0-9]+) +Runs started [0-9]+ +Dropped ([0-9]+).*/\1 \2 \3 \4/' <<<"$line")
+read -r target achieved now total < <(sed -E 's/.*target ([0-9.]+) +achieved ([0-9]+) +dropped ([0-9]+) +Runs started [0-9]+ +Dropped ([0-9]+).*/\1 \2 \3 \4/' <<<"$line")
 [[ $total =~ ^[0-9]+$ ]] || fail "no rate row: target, achieved, dropped, Dropped" "$screen"
-# The runs of one second by the workers' clock when each was handled: 50,
-# give or take 3 at its edges (a tick late by a few ms on a busy machine
-# moves a run or two across; 52 was seen).  The whole run's counts are
-# exact (the steps above).
-expect_num "$target" ">=" 47 "target runs in the last second"
-expect_num "$target" "<=" 53 "target runs in the last second"
-expect_eq "$((achieved + now))" "$target" "achieved + dropped in the last second"
+# The target is the schedule's rate, not a count: exactly 50.  What was
+# achieved and dropped in the last second is counted when each run was
+# handled: about 50 in all, but a tick late on a busy machine moves runs
+# across a second's edge (the whole run's counts, above, are exact).
+expect_eq "$target" 50 "the target rate"
 expect_num "$achieved" "<=" 24 "runs achieved in a second by 4 users"
 expect_num "$now" ">" 0 "runs dropped in the last second"
 expect_num "$total" ">" 0 "runs dropped so far"
