@@ -518,7 +518,6 @@ static void on_lost(struct remote *r, const struct cl_msg *m)
     __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
     shm_store(&slot->c.users_active, 0);
     snprintf(text, sizeof(text), "agent %s lost at %.1f s", r->agents[m->agents].name, m->at);
-    shm_ring_push(slot, SHM_CRASH, r->shm.hdr->test, text);
     if (!r->dash && !r->o->quiet)
         fprintf(stderr, "loads-runner: %s\n", text);
 }
