@@ -45,6 +45,7 @@
 #include "cluster/net.h"
 #include "runner/runner.h"
 
+#define SERIES_SLACK_US 200000 /* us: see send_delta */
 #define PENDING_MAX   256     /* deltas sent and not yet acked */
 #define RESEND_MS     2000    /* an unacked delta is sent again after this */
 #define TICK_MS       1000    /* deltas and heartbeats */
@@ -637,6 +638,13 @@ static void send_delta(struct agent *a, int final)
     }
     end = __atomic_load_n(&h->ended_mono_us, __ATOMIC_RELAXED);
     now_us = final && end ? end : shm_mono_us();
+    /* A worker writes a second once it is over, up to 100 ms late (its loop's
+     * tick), and a second is sent once: until the run is over, only those
+     * SERIES_SLACK_US past their end (sent at once, a second missed the rows
+     * of the workers that had not closed it: 14% of a 4 s run's hits). */
+    if (!final)
+        now_us = now_us - SERIES_SLACK_US > h->started_mono_us ? now_us - SERIES_SLACK_US
+                                                                 : h->started_mono_us;
     add_seconds(a, &m.d, (uint64_t)((now_us - h->started_mono_us) / 1000000) + (final ? 1 : 0));
     m.d.cycle = __atomic_load_n(&h->cycle, __ATOMIC_RELAXED);
     if (h->cycle_started_mono_us > h->started_mono_us)

@@ -105,7 +105,7 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     const uint64_t *c = (const uint64_t *)&d->c;
     size_t nc = sizeof(d->c) / sizeof(uint64_t);
 
-    msgpack_pack_map(pk, 17);
+    msgpack_pack_map(pk, 16);
     pack_key(pk, "c");
     msgpack_pack_array(pk, nc);
     for (size_t i = 0; i < nc; i++)
@@ -155,8 +155,6 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     }
     pack_key(pk, "mo");
     msgpack_pack_uint64(pk, d->msgs_other);
-    pack_key(pk, "ed");
-    msgpack_pack_uint64(pk, d->events_dropped);
     pack_key(pk, "x");
     msgpack_pack_uint32(pk, d->crashes);
     pack_key(pk, "cy");
@@ -777,9 +775,6 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
             }
         } else if (key_is(k, "mo")) {
             if (get_uint(x, v, UINT64_MAX, &d->msgs_other, "d.mo") < 0)
-                return -EPROTO;
-        } else if (key_is(k, "ed")) {
-            if (get_uint(x, v, UINT64_MAX, &d->events_dropped, "d.ed") < 0)
                 return -EPROTO;
         } else if (key_is(k, "x")) {
             if (get_u32(x, v, &d->crashes, "d.x") < 0)

@@ -86,8 +86,8 @@ static const char usage[] =
     "      --json FILE      also write the JSON summary to FILE\n"
     "      --web ADDRESS    serve a live web view of the run on ADDRESS: a PORT\n"
     "                       (on 127.0.0.1) or IP:PORT; the page, /stats.json (the\n"
-    "                       --json document as it stands), /series.json.  Not yet\n"
-    "                       with --agents\n"
+    "                       --json document as it stands), /series.json; with\n"
+    "                       --agents, 503 until the agents start.  Not with --detach\n"
     "      --web-linger S   keep serving the final figures S seconds after the end\n"
     "      --version        print the version and exit\n"
     "  -h, --help           print this help and exit\n"
@@ -1050,9 +1050,10 @@ int runner_parse_args(struct runner_opts *o, int argc, char **argv, char *err,
         }
         }
     }
-    if (o->web[0] && (o->agents || o->broker_cmd || o->broker_given)) {
-        snprintf(err, errlen, "--web with a cluster (--agents, --broker) is not yet "
-                              "supported: use it on a local run or --attach PID");
+    if (o->web[0] && (o->broker_cmd || (o->agents && o->detach))) {
+        snprintf(err, errlen, "--web goes with a run the runner follows: not with %s",
+                 o->broker_cmd ? "--ping-broker, --check-cluster or --purge-broker"
+                               : "--detach (watch it with --attach RUN_ID --broker --web)");
         return -EINVAL;
     }
     if (o->web_linger > 0 && !o->web[0]) {

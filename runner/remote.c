@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "cluster/net.h"
 #include "runner/runner.h"
 #include "tui/tui.h"
+#include "web/web.h"
 
 #define ANSWER_MS     10000   /* a broker that says nothing for this long is not there */
 #define MAX_FILE      (8u << 20)
@@ -41,6 +43,13 @@ struct remote {
     void *sock;
     char run[CL_RUN_LEN];
     uint32_t nagents;
+    /*
+     * The web view's thread reads the agents table (agent_snapshot) while
+     * this thread changes it: lock guards agents[] and lost_broker once the
+     * segment is published to the view (web_set_shm, after setup_run).
+     */
+    pthread_mutex_t lock;
+    struct web *web;
     struct tui_agent agents[CL_MAX_AGENTS];
     int32_t pids[CL_MAX_AGENTS];
     uint64_t seq[CL_MAX_AGENTS];  /* last delta added, per agent */
@@ -460,6 +469,8 @@ static int setup_run(struct remote *r, const struct cl_msg *info)
         slot->state = SHM_WORKER_RUNNING;
     }
     h->state = strcmp(info->state, "done") == 0 ? SHM_RUN_DONE : SHM_RUN_RUNNING;
+    if (r->web)
+        web_set_shm(r->web, &r->shm);
     return 0;
 }
 
@@ -511,13 +522,14 @@ static void on_lost(struct remote *r, const struct cl_msg *m)
     if (m->agents >= r->nagents)
         return;
     slot = shm_slot(&r->shm, m->agents);
+    pthread_mutex_lock(&r->lock);
     r->agents[m->agents].lost = 1;
     r->agents[m->agents].lost_at = m->at;
     r->agents[m->agents].state = "lost";
+    pthread_mutex_unlock(&r->lock);
     __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
     shm_store(&slot->c.users_active, 0);
     snprintf(text, sizeof(text), "agent %s lost at %.1f s", r->agents[m->agents].name, m->at);
-    shm_ring_push(slot, SHM_CRASH, r->shm.hdr->test, text);
     if (!r->dash && !r->o->quiet)
         fprintf(stderr, "loads-runner: %s\n", text);
 }
@@ -526,6 +538,7 @@ static void on_end(struct remote *r, const struct cl_msg *m)
 {
     struct shm_header *h = r->shm.hdr;
 
+    pthread_mutex_lock(&r->lock);
     for (uint32_t i = 0; i < m->nlist && i < r->nagents; i++) {
         struct tui_agent *a = &r->agents[i];
         struct shm_slot *slot = shm_slot(&r->shm, i);
@@ -541,6 +554,7 @@ static void on_end(struct remote *r, const struct cl_msg *m)
         }
         shm_store(&slot->c.users_active, 0);
     }
+    pthread_mutex_unlock(&r->lock);
     h->ended_mono_us = h->started_mono_us + (int64_t)(m->at * 1e6);
     __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
     r->ended = 1;
@@ -584,16 +598,68 @@ static void drain(struct remote *r)
     }
 }
 
-static void fill_agent_counts(struct remote *r)
+/* Each agent's counts, from its slot, into a (n agents). */
+static void fill_agent_counts(const struct shm *s, struct tui_agent *a, uint32_t n)
 {
-    for (uint32_t i = 0; i < r->nagents; i++) {
-        const struct shm_slot *slot = shm_slot(&r->shm, i);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct shm_slot *slot = shm_slot(s, i);
 
-        r->agents[i].hits = shm_load(&slot->c.hits);
-        r->agents[i].runs = shm_load(&slot->c.runs);
-        r->agents[i].failures = shm_load(&slot->c.failures);
-        r->agents[i].errors = shm_load(&slot->c.errors);
+        a[i].hits = shm_load(&slot->c.hits);
+        a[i].runs = shm_load(&slot->c.runs);
+        a[i].failures = shm_load(&slot->c.failures);
+        a[i].errors = shm_load(&slot->c.errors);
     }
+}
+
+/*
+ * The exit status, as runner_report's, made worse by a lost agent or broker:
+ * figures that stop short make a failed run (a failed threshold says more
+ * and stays).
+ */
+static int remote_status(const struct runner_opts *o, const struct shm_header *h,
+                         const struct shm_stats *st, struct threshold_result *res,
+                         const struct tui_agent *a, uint32_t n, int lost_broker)
+{
+    int status = runner_exit_status(o, h, st, runner_thresholds(o, st, res));
+
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i].lost && status == RUNNER_OK)
+            status = RUNNER_FAILED;
+    if (lost_broker && status == RUNNER_OK)
+        status = RUNNER_FAILED;
+    return status;
+}
+
+/*
+ * web_json_fn of a cluster run: report's document as the run stands, on
+ * the web view's thread.  The agents table is copied under the lock; the
+ * counts come from the slots, as report's.
+ */
+static void web_json(FILE *f, const struct shm *s, void *arg)
+{
+    struct remote *r = arg;
+    const struct runner_opts *o = r->o;
+    struct threshold_result res[RUNNER_MAX_THRESHOLDS];
+    struct tui_checks checks = {o->thresholds, res, o->nthresholds};
+    struct tui_agent a[CL_MAX_AGENTS];
+    struct shm_stats st;
+    uint32_t n;
+    int lost_broker;
+
+    pthread_mutex_lock(&r->lock);
+    n = r->nagents;
+    memcpy(a, r->agents, n * sizeof(a[0]));
+    lost_broker = r->lost_broker;
+    pthread_mutex_unlock(&r->lock);
+    if (shm_stats_collect(&st, s) < 0) {
+        fprintf(f, "{\"error\": \"out of memory\"}\n");
+        return;
+    }
+    fill_agent_counts(s, a, n);
+    tui_summary_json_agents(f, s->hdr, &st,
+                            remote_status(o, s->hdr, &st, res, a, n, lost_broker), &checks,
+                            a, n);
+    shm_stats_free(&st);
 }
 
 /* The summary and the exit status, as runner_report, plus the agents. */
@@ -610,18 +676,13 @@ static int report(struct remote *r)
         fprintf(stderr, "loads-runner: out of memory for the summary\n");
         return RUNNER_USAGE;
     }
-    fill_agent_counts(r);
+    pthread_mutex_lock(&r->lock);
+    fill_agent_counts(&r->shm, r->agents, r->nagents);
+    pthread_mutex_unlock(&r->lock);
     /* A hits plan whose every run ended despite a late stop ran its plan. */
     if (h->planned_runs && st.c.runs >= h->planned_runs)
         r->shm.hdr->stop_cause = SHM_STOP_NONE;
-    status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
-    /* A lost agent or broker: figures that stop short, a failed run (a
-     * failed threshold says more and stays). */
-    for (uint32_t i = 0; i < r->nagents; i++)
-        if (r->agents[i].lost && status == RUNNER_OK)
-            status = RUNNER_FAILED;
-    if (r->lost_broker && status == RUNNER_OK)
-        status = RUNNER_FAILED;
+    status = remote_status(o, h, &st, res, r->agents, r->nagents, r->lost_broker);
     if (o->output == RUNNER_JSON) {
         tui_summary_json_agents(stdout, h, &st, status, &checks, r->agents, r->nagents);
     } else {
@@ -700,7 +761,9 @@ static int follow(struct remote *r, int attached)
             __atomic_store_n(&r->shm.hdr->state, SHM_RUN_STOPPING, __ATOMIC_RELAXED);
         }
         if (now - r->heard_ms > CL_TIMEOUT_MS) {
+            pthread_mutex_lock(&r->lock);
             r->lost_broker = 1;
+            pthread_mutex_unlock(&r->lock);
             break;
         }
         if (r->progress)
@@ -1011,7 +1074,13 @@ int runner_remote(const struct runner_opts *o)
     int status;
 
     r.o = o;
+    pthread_mutex_init(&r.lock, NULL);
     install_signals();
+    /* The web view answers "waiting" until the segment exists (setup_run);
+     * a port in use is known before anything starts. */
+    if (!o->broker_cmd &&
+        (status = runner_web_open_with(o, NULL, web_json, &r, &r.web)) != 0)
+        return status;
     if (!o->broker_cmd && !o->attach && (status = prepare(&r)) != 0)
         goto out;
     if (open_broker(&r, err, sizeof(err)) < 0) {
@@ -1028,6 +1097,8 @@ int runner_remote(const struct runner_opts *o)
     else
         status = submit(&r);
 out:
+    /* --web-linger: the final figures stay served (the agents table is final). */
+    runner_web_close(o, r.web);
     files_free(&r.fs);
     if (r.have_shm)
         shm_destroy(&r.shm);

@@ -6,6 +6,7 @@
 #define LOADS_RUNNER_RUNNER_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "base/csv.h"
@@ -252,6 +253,14 @@ struct web;
  * in use).
  */
 int runner_web_open(const struct runner_opts *opts, const struct shm *s, struct web **w);
+
+/*
+ * The same with the caller's /stats.json writer (a cluster run's, with its
+ * agents) and a segment that may come later (s NULL, then web_set_shm).
+ */
+int runner_web_open_with(const struct runner_opts *opts, const struct shm *s,
+                         void (*json)(FILE *f, const struct shm *s, void *arg), void *arg,
+                         struct web **w);
 
 /* Serves the final figures for --web-linger seconds more, then stops.  Safe on NULL. */
 void runner_web_close(const struct runner_opts *opts, struct web *w);

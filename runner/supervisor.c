@@ -186,7 +186,6 @@ static void record_crash(struct supervisor *sv, struct shm_slot *slot, int statu
     shm_add(&slot->c.runs, in_flight);
     shm_store(&slot->c.users_active, 0);
     shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
-    shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
     __atomic_store_n(&slot->state, SHM_WORKER_CRASHED, __ATOMIC_RELAXED);
 }
 
@@ -222,7 +221,6 @@ static void record_kill(struct supervisor *sv, struct shm_slot *slot,
         snprintf(text, sizeof(text), "test code did not return to Loads for %.1f s: "
                  "a busy loop or a blocking call?", sp->kill_hold_s);
         shm_msg_add(slot, SHM_ERROR, holder, text, 1);
-        shm_ring_push(slot, SHM_ERROR, holder, text);
         in_flight--;
         snprintf(text, sizeof(text), "stopped after the grace period: test code of "
                  "another VU (%s) held the worker", holder);
@@ -232,7 +230,6 @@ static void record_kill(struct supervisor *sv, struct shm_slot *slot,
     }
     if (in_flight) {
         shm_msg_add(slot, SHM_ERROR, others, text, in_flight);
-        shm_ring_push(slot, SHM_ERROR, others, text);
     }
     __atomic_store_n(&slot->state, SHM_WORKER_KILLED, __ATOMIC_RELAXED);
 }
@@ -261,7 +258,6 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
         snprintf(text, sizeof(text), "stopping the run: a worker crashed %u times in a "
                  "row before ending any test run", sp->streak);
         shm_msg_count(slot, SHM_CRASH, sv->opts->test, text);
-        shm_ring_push(slot, SHM_CRASH, sv->opts->test, text);
         sv->gave_up = 1;
         request_stop(sv, SHM_STOP_NONE, 0);
         return;
@@ -609,7 +605,6 @@ static void watch_heartbeats(struct supervisor *sv)
                      "without waiting (a busy loop or a blocking call in the test?): the "
                      "worker's other VUs were stalled", HOLD_WARN_US / 1e6);
             shm_msg_count(own, SHM_WARNING, name, text);
-            shm_ring_push(own, SHM_WARNING, name, text);
             if (!sv->dash && !sv->opts->quiet)
                 fprintf(stderr, "loads-runner: warning: %s in worker %d: %s\n", name,
                         (int)slot->pid, text);

@@ -32,12 +32,19 @@ static void write_json(FILE *f, const struct shm *s, void *arg)
 
 int runner_web_open(const struct runner_opts *o, const struct shm *s, struct web **w)
 {
+    return runner_web_open_with(o, s, write_json, (void *)o, w);
+}
+
+int runner_web_open_with(const struct runner_opts *o, const struct shm *s,
+                         void (*json)(FILE *f, const struct shm *s, void *arg), void *arg,
+                         struct web **w)
+{
     char err[256], addr[80];
 
     *w = NULL;
     if (!o->web[0])
         return 0;
-    *w = web_open(o->web, s, write_json, (void *)o, err, sizeof(err));
+    *w = web_open(o->web, s, json, arg, err, sizeof(err));
     if (!*w) {
         fprintf(stderr, "loads-runner: %s\n", err);
         return RUNNER_USAGE;

@@ -205,7 +205,6 @@ int shm_delta_diff(struct shm_delta *d, const struct shm_stats *prev,
         o[i] = c[i] - p[i];
     d->c.users_active = cur->c.users_active;
     d->msgs_other = cur->msgs_other - prev->msgs_other;
-    d->events_dropped = cur->events_dropped - prev->events_dropped;
     d->crashes = cur->crashes - prev->crashes;
     d->urls = calloc(cur->nurls ? cur->nurls : 1, sizeof(*d->urls));
     d->msgs = calloc(cur->nmsgs ? cur->nmsgs : 1, sizeof(*d->msgs));
@@ -340,7 +339,6 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
     for (size_t i = 0; i < sizeof(d->c) / sizeof(uint64_t); i++)
         o[i] = shm_load(&c[i]);
     d->msgs_other = shm_load(&slot->msgs_other);
-    d->events_dropped = shm_load(&slot->ring.dropped);
     d->crashes = __atomic_load_n(&slot->crashes, __ATOMIC_RELAXED);
     d->urls = calloc(nurls + 1, sizeof(*d->urls));
     d->msgs = calloc(nmsgs + 1, sizeof(*d->msgs));
@@ -467,6 +465,5 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
     }
     shm_add(&slot->tests_other, d->tests_other);
     shm_add(&slot->msgs_other, d->msgs_other);
-    shm_add(&slot->ring.dropped, d->events_dropped);
     __atomic_store_n(&slot->crashes, slot->crashes + d->crashes, __ATOMIC_RELAXED);
 }

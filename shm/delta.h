@@ -79,7 +79,6 @@ struct shm_delta {
     struct shm_second *seconds;/* per-second rows completed since the last delta */
     uint32_t nseconds;
     uint64_t msgs_other;       /* messages past the tables, added */
-    uint64_t events_dropped;   /* events lost to full rings, added */
     uint32_t crashes;          /* worker crashes, added */
     uint32_t cycle;            /* the cycle running now, 0-based */
     double cycle_started;      /* when it began, seconds since the run's start */

@@ -1,6 +1,6 @@
 /*
  * The run's shared-memory segment: creation, attachment, removal, and the
- * writer-side tables (URLs, messages, custom counters, the event ring).
+ * writer-side tables (URLs, messages, custom counters).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -367,43 +367,6 @@ struct shm_test *shm_test_get(struct shm_slot *slot, const char *name)
     t->hash = hash;
     __atomic_store_n(&slot->ntests, len + 1, __ATOMIC_RELEASE);
     return t;
-}
-
-/*
- * Single-producer ring: the event is written, then published by a release
- * store of head.  When the reader is a whole ring behind, the event is
- * dropped and counted; the counters have it anyway.
- */
-void shm_ring_push(struct shm_slot *slot, enum shm_outcome kind, const char *test,
-                   const char *text)
-{
-    struct shm_ring *r = &slot->ring;
-    uint64_t head = r->head;
-    struct shm_event *ev;
-
-    if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= SHM_RING) {
-        shm_add(&r->dropped, 1);
-        return;
-    }
-    ev = &r->ev[head % SHM_RING];
-    ev->time_us = (uint64_t)shm_now_us();
-    ev->kind = (uint32_t)kind;
-    ev->pid = (int32_t)getpid();
-    copy_text(ev->test, sizeof(ev->test), test);
-    copy_text(ev->text, sizeof(ev->text), text);
-    __atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
-}
-
-int shm_ring_pop(struct shm_slot *slot, struct shm_event *ev)
-{
-    struct shm_ring *r = &slot->ring;
-    uint64_t tail = r->tail;
-
-    if (tail == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE))
-        return 0;
-    *ev = r->ev[tail % SHM_RING];
-    __atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
-    return 1;
 }
 
 int64_t shm_now_us(void)

@@ -27,7 +27,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      5
+#define SHM_VERSION      6
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -45,7 +45,6 @@
 #define SHM_GAUGES       32                    /* gauges per worker */
 #define SHM_TESTS        64                    /* tests counted apart per worker */
 #define SHM_TREND_SCALE  1000                  /* trend values are kept in thousandths */
-#define SHM_RING         256                   /* events per worker ring */
 #define SHM_SERIES       3600                  /* per-second samples kept */
 #define SHM_RECENT       5                     /* seconds of the recent histogram */
 
@@ -125,22 +124,6 @@ struct shm_msg {
     uint64_t count;           /* occurrences */
     char test[SHM_NAME_LEN];  /* Suite.test that raised it */
     char text[SHM_MSG_LEN];   /* the message */
-};
-
-/* A discrete event for live views: a failure, an error or a crash. */
-struct shm_event {
-    uint64_t time_us;         /* wall clock, us since the epoch */
-    uint32_t kind;            /* enum shm_outcome */
-    int32_t pid;              /* worker process */
-    char test[SHM_NAME_LEN];  /* Suite.test */
-    char text[SHM_MSG_LEN];   /* the message */
-};
-
-struct shm_ring {
-    uint64_t head;            /* events written (writer only) */
-    uint64_t tail;            /* events consumed (the one reader only) */
-    uint64_t dropped;         /* events lost to a full ring */
-    struct shm_event ev[SHM_RING];
 };
 
 struct shm_counter {
@@ -228,7 +211,6 @@ struct shm_slot {
                                  on from there); 0 before the first */
     uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
     struct hist recent;       /* response times of the last SHM_RECENT seconds */
-    struct shm_ring ring;
     /*
      * The heartbeat: how the supervisor sees that test code holds the
      * worker's loop (a busy loop, sleep(3), a blocking read), which
@@ -385,14 +367,7 @@ struct shm_test *shm_test_get(struct shm_slot *slot, const char *name);
 /* A gauge's value (its bits are kept as a uint64_t). */
 double shm_gauge_value(const struct shm_gauge *g);
 
-/* Pushes an event; counts a drop when the ring is full. */
-void shm_ring_push(struct shm_slot *slot, enum shm_outcome kind, const char *test,
-                   const char *text);
-
 /* ---- reader side ---- */
-
-/* Pops the oldest event into ev.  Returns 1, or 0 when the ring is empty. */
-int shm_ring_pop(struct shm_slot *slot, struct shm_event *ev);
 
 int64_t shm_now_us(void);       /* wall clock, us */
 int64_t shm_mono_us(void);      /* CLOCK_MONOTONIC, us */

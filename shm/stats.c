@@ -239,7 +239,6 @@ int shm_stats_collect(struct shm_stats *st, const struct shm *s)
             merge_test(st, &slot->tests[i]);
         st->tests_other += shm_load(&slot->tests_other);
         st->msgs_other += shm_load(&slot->msgs_other);
-        st->events_dropped += shm_load(&slot->ring.dropped);
         st->crashes += __atomic_load_n(&slot->crashes, __ATOMIC_RELAXED);
     }
     qsort(st->urls, st->nurls, sizeof(*st->urls), by_hits);

@@ -68,7 +68,6 @@ struct shm_stats {
     struct shm_stats_test tests[SHM_TESTS];      /* sorted by name */
     uint32_t ntests;
     uint64_t tests_other;      /* runs of tests past the tables: in the totals only */
-    uint64_t events_dropped;   /* lost to full event rings */
     uint32_t crashes;          /* workers that crashed */
     double elapsed;            /* seconds since the start (to the end when done) */
 };

@@ -702,7 +702,6 @@ void tui_summary_json(FILE *f, const struct shm_header *h, const struct shm_stat
     fprintf(f, ",\n  \"warning_messages\": ");
     json_messages(f, st, SHM_WARNING);
     fprintf(f, ",\n  \"messages_not_kept\": %llu,\n", (unsigned long long)st->msgs_other);
-    fprintf(f, "  \"events_dropped\": %llu,\n", (unsigned long long)st->events_dropped);
     json_stopped(f, h, st);
     json_thresholds(f, checks);
     fprintf(f, "  \"exit_status\": %d\n}\n", exit_status);

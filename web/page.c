@@ -128,7 +128,7 @@ const char web_page[] =
 "    showSeries(v[1]);\n"
 "  }).catch(function () {\n"
 "    set('note', done ? 'The run is over and its runner has exited.' :\n"
-"        'The runner does not answer (the run may be over).');\n"
+"        'No figures: the runner does not answer (the run may be over), or a cluster run waits for its agents.');\n"
 "  }).then(function () { if (!done) setTimeout(tick, 1000); });\n"
 "}\n"
 "tick();\n"

@@ -46,7 +46,7 @@ struct web {
     int lfd;                    /* listening socket */
     int wake[2];                /* a byte on wake[1] stops the thread */
     pthread_t thread;
-    const struct shm *shm;      /* not owned */
+    const struct shm *shm;      /* not owned; NULL until web_set_shm (atomic) */
     web_json_fn *json;
     void *arg;
     struct sockaddr_storage addr;
@@ -82,9 +82,9 @@ static const char *state_name(uint32_t state)
  * dropped, p50 ms, p99 ms].  While the run lasts a second is complete
  * FLUSH_SLACK_US after its end; once it is done, every second is.
  */
-static void write_series(struct web *w, FILE *f, long long from)
+static void write_series(struct web *w, const struct shm *shm, FILE *f, long long from)
 {
-    const struct shm_header *h = w->shm->hdr;
+    const struct shm_header *h = shm->hdr;
     uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
     int64_t end = state == SHM_RUN_DONE ? h->ended_mono_us : 0;
     int64_t el = (end ? end : shm_mono_us()) - h->started_mono_us;
@@ -103,7 +103,7 @@ static void write_series(struct web *w, FILE *f, long long from)
         struct shm_second *e = &w->secs[s % SHM_SERIES];
 
         if (e->second != (uint64_t)s + 1 || s + RECENT_SECONDS > last)
-            shm_stats_second(w->shm, s, e);
+            shm_stats_second(shm, s, e);
         fprintf(f, "%s\n[%lld, %llu, %llu, %llu, %llu, %.3f, %.3f]", s > first ? "," : "",
                 (long long)s, (unsigned long long)e->hits, (unsigned long long)e->errors,
                 (unsigned long long)e->runs, (unsigned long long)e->dropped,
@@ -149,6 +149,7 @@ static int answer(struct web *w, struct web_client *c, const struct web_request 
     char *body = NULL;
     size_t blen = 0;
     const char *fixed = NULL;
+    const struct shm *shm = __atomic_load_n(&w->shm, __ATOMIC_ACQUIRE);
     FILE *f;
 
     if (!req) {
@@ -168,15 +169,21 @@ static int answer(struct web *w, struct web_client *c, const struct web_request 
             status = "404 Not Found";
             fixed = "no " WEB_DYGRAPHS ": install Debian's libjs-dygraphs\n";
         }
+    } else if ((strcmp(req->path, "/stats.json") == 0 ||
+                strcmp(req->path, "/series.json") == 0) && !shm) {
+        /* A cluster run before the broker's start barrier: no figures yet. */
+        status = "503 Service Unavailable";
+        type = "application/json";
+        fixed = "{\"state\": \"waiting\"}\n";
     } else if (strcmp(req->path, "/stats.json") == 0 ||
                strcmp(req->path, "/series.json") == 0) {
         type = "application/json";
         if (!(f = open_memstream(&body, &blen)))
             return -ENOMEM;
         if (strcmp(req->path, "/stats.json") == 0)
-            w->json(f, w->shm, w->arg);
+            w->json(f, shm, w->arg);
         else
-            write_series(w, f, web_query_number(req->query, "from", 0));
+            write_series(w, shm, f, web_query_number(req->query, "from", 0));
         if (fclose(f) != 0) {
             free(body);
             return -ENOMEM;
@@ -378,6 +385,11 @@ free_w:
         free(w->secs);
     free(w);
     return NULL;
+}
+
+void web_set_shm(struct web *w, const struct shm *s)
+{
+    __atomic_store_n(&w->shm, s, __ATOMIC_RELEASE);
 }
 
 void web_address(const struct web *w, char *out, size_t len)

@@ -34,11 +34,16 @@ typedef void web_json_fn(FILE *f, const struct shm *s, void *arg);
 
 /*
  * Binds addr (a --web value, web_parse_addr) and starts serving segment
- * s, which must stay mapped until web_close.  Returns the view, or NULL
+ * s, which must stay mapped until web_close.  s may be NULL (a cluster run
+ * before its agents start): /stats.json and /series.json then answer 503
+ * {"state": "waiting"} until web_set_shm.  Returns the view, or NULL
  * with a one-line reason in err (a bad address, a port in use).
  */
 struct web *web_open(const char *addr, const struct shm *s, web_json_fn *json, void *arg,
                      char *err, size_t errlen);
+
+/* Serves s from now on (once; s stays mapped until web_close). */
+void web_set_shm(struct web *w, const struct shm *s);
 
 /* The address it listens on, "127.0.0.1:8089", into out. */
 void web_address(const struct web *w, char *out, size_t len);

@@ -160,7 +160,6 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
     if (outcome && outcome != SHM_INTERRUPTED) {
         r->sec_errors++;
         shm_msg_count(r->slot, (enum shm_outcome)outcome, test, msg);
-        shm_ring_push(r->slot, (enum shm_outcome)outcome, test, msg);
     }
     shm_add(&c->runs, 1);
 }
@@ -168,7 +167,6 @@ void record_run_ended(struct record *r, int outcome, const char *test, const cha
 void record_warning(struct record *r, const char *test, const char *msg)
 {
     shm_msg_count(r->slot, SHM_WARNING, test, msg);
-    shm_ring_push(r->slot, SHM_WARNING, test, msg);
 }
 
 int record_counter(struct record *r, const char *name, long n)

@@ -21,9 +21,9 @@ done
 run_loads "$test" --server-url "$NGINX_URL" --web-linger 2
 expect_usage_error
 expect_err_contains "--web-linger goes with --web"
-run_loads "$test" --server-url "$NGINX_URL" --web 8089 --agents 1
+run_loads "$test" --server-url "$NGINX_URL" --web 8089 --agents 1 --detach
 expect_usage_error
-expect_err_contains "not yet"
+expect_err_contains "not with --detach"
 expect_access_log 0
 
 step "a port in use (nginx's): one line, status 2, no run"

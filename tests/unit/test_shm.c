@@ -1,4 +1,4 @@
-/* The segment's tables and ring, and the merged snapshot. */
+/* The segment's tables and the merged snapshot. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -23,24 +23,6 @@ UNIT_TEST(shm_create_mode_and_removal)
     shm_destroy(&s);
     CHECK(stat(path, &st) < 0);
     CHECK(shm_attach(&r, getpid(), err, sizeof(err)) < 0);
-}
-
-UNIT_TEST(shm_ring_counts_drops)
-{
-    struct shm_slot *slot = calloc(1, sizeof(*slot));
-    struct shm_event ev;
-
-    for (int i = 0; i < SHM_RING + 10; i++)
-        shm_ring_push(slot, SHM_ERROR, "S.t", "boom");
-    CHECK_INT_EQ(slot->ring.dropped, 10);
-    for (int i = 0; i < SHM_RING; i++)
-        CHECK_INT_EQ(shm_ring_pop(slot, &ev), 1);
-    CHECK_INT_EQ(shm_ring_pop(slot, &ev), 0);
-    CHECK_STR_EQ(ev.text, "boom");
-    shm_ring_push(slot, SHM_FAILURE, "S.t", "again");
-    CHECK_INT_EQ(shm_ring_pop(slot, &ev), 1);
-    CHECK_INT_EQ(ev.kind, SHM_FAILURE);
-    free(slot);
 }
 
 UNIT_TEST(shm_url_table_overflows_to_other)
