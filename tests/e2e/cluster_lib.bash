@@ -78,6 +78,27 @@ load_pids_of_agent() {
     done
 }
 
+# agent_sport PID: the local port of agent PID's connection to the
+# broker ($BROKER's port).
+agent_sport() {
+    ss -Htnp state established "dport = :${BROKER##*:}" | grep "pid=$1," |
+        awk '{ n = split($3, a, ":"); print a[n] }' | head -n 1
+}
+
+# cut_or_skip PID: destroys agent PID's connection to the broker once (ss
+# -K), or ends the test with SKIP where ss cannot destroy sockets (a
+# kernel without INET_DIAG_DESTROY); then waits for the agents to be back.
+cut_or_skip() {
+    local sport
+    sport=$(agent_sport "$1")
+    [[ -n $sport ]] || fail "no connection of agent $1 to the broker ($BROKER)" "$(ss -Htnp)"
+    if ! ss -K "sport = :$sport" "dport = :${BROKER##*:}" >/dev/null 2>&1 ||
+        [[ $(agent_sport "$1") == "$sport" ]]; then
+        echo "SKIP: ss cannot destroy sockets here (kernel without INET_DIAG_DESTROY)"
+        exit 0
+    fi
+}
+
 # On a failure, the broker's and agents' logs go into the test's log.
 cluster_fail_logs() {
     local rc=$?
