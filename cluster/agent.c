@@ -42,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "cluster/net.h"
 #include "runner/runner.h"
 
@@ -123,24 +124,6 @@ static void send_hello(struct agent *a)
 }
 
 /* ------------------------------------------------------------- the child */
-
-/* Writes all of buf to fd.  Returns 0 or -1. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* The runs an agent makes of spec: sum(users) * sum(hits) * tests; 0 for a duration. */
 static uint64_t planned_runs(const struct cl_spec *spec, uint32_t ntests)
@@ -243,11 +226,11 @@ static void child_main(struct agent *a, const char *dir)
         drop_prefix(err, dir);
         runner_one_line(err);
         snprintf(buf, sizeof(buf), "E%s", err);
-        write_all(3, buf, strlen(buf));
+        fd_write_all(3, buf, strlen(buf));
         _exit(2);
     }
     snprintf(buf, sizeof(buf), "R%llu", (unsigned long long)planned_runs(&a->spec, tests.per_hit));
-    write_all(3, buf, strlen(buf));
+    fd_write_all(3, buf, strlen(buf));
     close(3);
     while (got < sizeof(go) &&
            ((n = read(4, (char *)&go + got, sizeof(go) - got)) > 0 || (n < 0 && errno == EINTR)))
@@ -309,7 +292,7 @@ static int child_exec_main(const char *path)
     if (got != sizeof(b) || memcmp(b.magic, brief_magic, sizeof(brief_magic)) != 0) {
         const char *why = "Ethe agent's brief of the run is missing or damaged";
 
-        write_all(3, why, strlen(why));
+        fd_write_all(3, why, strlen(why));
         return 2;
     }
     b.run[sizeof(b.run) - 1] = b.dir[sizeof(b.dir) - 1] = b.fifo[sizeof(b.fifo) - 1] = '\0';
@@ -832,7 +815,7 @@ static void on_message(struct agent *a, struct cl_msg *m)
         if (a->state == ST_READY && strcmp(m->run, a->run) == 0) {
             struct go go = {'S', m->agents, (uint32_t)m->count};
 
-            write_all(a->start_fd, &go, sizeof(go));
+            fd_write_all(a->start_fd, &go, sizeof(go));
             close(a->start_fd);
             a->start_fd = -1;
             a->state = ST_RUNNING;

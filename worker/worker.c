@@ -33,6 +33,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "base/vu.h"
 #include "worker/internal.h"
 
@@ -166,24 +167,6 @@ static void run_tests(struct loads_test *t)
 
 static void vu_runs(struct loads_test *t);
 
-/* Writes all of len bytes to fd.  Returns 0 or -1. */
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /*
  * The VU of a worker that runs setUpOnce or tearDownOnce alone: its
  * outcome and the values it stored go to the supervisor (worker.h).
@@ -194,12 +177,13 @@ static void vu_once(struct loads_test *t)
     int ok = run_scope(t, p->once) == 0;
     const char *v = t->values.data, *end = v ? v + t->values.len : NULL;
 
-    if (write_all(p->once_fd, ok ? "S" : "F", 1) < 0)
+    if (fd_write_all(p->once_fd, ok ? "S" : "F", 1) < 0)
         return;
     for (; ok && v && v < end; v += strlen(v) + 1) {
         uint32_t len = (uint32_t)strlen(v);
 
-        if (write_all(p->once_fd, &len, sizeof(len)) < 0 || write_all(p->once_fd, v, len) < 0)
+        if (fd_write_all(p->once_fd, &len, sizeof(len)) < 0 ||
+            fd_write_all(p->once_fd, v, len) < 0)
             return;
     }
 }
