@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it times the supervisor's heartbeat watch (1 s)
 # Test code that does not return to Loads (README "Running", --help): a busy
 # loop or a blocking call holds its worker's loop, so the worker cannot end
 # its runs itself.  The supervisor watches each worker's heartbeat:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: 100 users and a kill every 3 s load both cores
 # Nothing lost when workers die (the project's issue 6, scaled to the
 # suite): 100 VUs (a GET, then 0.01 s of think time) over 2 workers for
 # KILL_DURATION seconds (12), one worker killed with SIGKILL every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it measures what this machine serves, then rates by nginx's clock
 # --rate R -d 10s starts R x 10 runs, each a GET /stamp that nginx logs with
 # its time ($msec, in stamps.log): at 1, 700 and 20,000 runs/s the server
 # saw exactly the runs the summary counts, every scheduled run was started

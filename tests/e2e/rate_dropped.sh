@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: the dashboard's target and achieved rates are read within a second
 # When no user of the pool is free at a run's time, the run is dropped and
 # counted, never started late: each run of test_slow holds its user 0.2 s
 # (a GET /stamp, then think time), so a pool of at most 4 users starts at

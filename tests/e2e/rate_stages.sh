@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it checks each second's share of runs by nginx's clock
 # --rate stages and ramps, each stage -d long, by the server's clock:
 # --rate 0-100:100:100-0 -d 2s ramps up to 100/s over 2 s (100 runs, a
 # quarter of them in its first second), holds 100/s for 2 s (200), ramps

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: its closed model's p99 must stay below the stall, which another file's load could push
 # A stalled server shows in the open model's p99 and hides in the closed
 # model's (coordinated omission).  nginx is stopped (SIGSTOP) for 1 s in
 # the middle of a 6 s run, then continued:

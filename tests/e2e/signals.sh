@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it times runs against --grace
 # Signals to the supervisor (README "Running", --help):
 # - one SIGINT, SIGTERM, SIGHUP or SIGQUIT stops the run gracefully: no new
 #   run starts, the runs in progress finish within --grace, the summary of

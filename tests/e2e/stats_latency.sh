@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it compares the client's times with nginx's, within a slack
 # The statistics of the summary, text and JSON, against the server's clock:
 # nginx answers after known sleeps (echo_sleep) and logs its own time for
 # each request ($request_time, 1 ms resolution) in stats.log.  Every figure

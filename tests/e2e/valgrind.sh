@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: valgrind takes a core for itself
 # An end-to-end run is clean under valgrind: examples/example.c with -u 5
 # -c 20 against nginx, then an https run with cookies and redirects; the supervisor and each worker it forks (valgrind
 # follows the fork; one log per process) with no invalid access, no use of
