@@ -8,10 +8,11 @@
 # environments; `systemd-analyze verify` where it exists.  The Kubernetes
 # manifest: each container's command and args, env, and secret volumes
 # laid out as the pods would see them (the Secret made from the keys of
-# the header's steps), the Service name resolved, the agents named by
-# their pods' host names.  Each time, a keyed runner from a third machine
-# runs `-c 5 --agents 2`: 10 hits, nginx's 10 lines, both agents in the
-# summary.
+# the header's steps, with the volumes' modes), the Service's name and
+# ports resolved, the agents named by their pods' host names (a UTS
+# namespace each, where unshare can make one).  Each time, a keyed runner
+# from a third machine runs `-c 5 --agents 2`: 10 hits, nginx's 10 lines,
+# both agents by name in the summary, their builds where the files say.
 #
 # What this test does in place of the system: each machine or pod is a
 # folder of its own (its "/"), into which every absolute path a deploy
@@ -247,6 +248,12 @@ header_steps() {
     done < <(header "$1")
 }
 
+# key_copy FILE DEST: a public key file carried to another host, as the
+# headers say (install -o loads -m 600, without -o here).
+key_copy() {
+    install -m 600 "$1" "$2" 2>&1 || fail "cannot install $1 as $2 (the headers' step)"
+}
+
 # header_match FILE ERE: BASH_REMATCH of ERE in FILE's header, or a failure.
 header_match() {
     [[ $(header "$1") =~ $2 ]] || fail "the header of $1 no longer says /$2/" "$(header "$1")"
@@ -340,7 +347,7 @@ wait_broker() {
 run_two() {
     local a1=$1 a2=$2
     shift 2
-    wait_agents 2 "$@"
+    wait_started 2 "$@"
     : >"$NGINX_LOG"
     run_loads example.TestWebSite.test_something --server-url "$NGINX_URL" -c 5 --agents 2 \
         --broker "$BROKER" "$@"
@@ -358,6 +365,22 @@ run_two() {
 built() {
     [[ -n $(find "$1" -name 'example-*.so') ]] ||
         fail "no example-*.so built in $1" "$(find "$TMP_ROOT" -name 'example-*.so')"
+}
+
+# wait_started N KEYS...: wait_agents N KEYS, failing at once when
+# something launch started has exited (with its log).
+wait_started() {
+    local i p idle
+    for ((i = 0; i < 100; i++)); do
+        for p in "${STARTED[@]}"; do
+            alive "$p" || fail "process $p exited" "$(agent_logs)"
+        done
+        cluster_check "${@:2}"
+        idle=$(grep -c ' idle ' <<<"$CHECK_OUT" || true)
+        ((idle >= $1)) && { echo "  $idle idle agents"; return 0; }
+        sleep 0.1
+    done
+    wait_agents "$@"
 }
 
 # stop_cluster: SIGTERM (the units' KillSignal) to what launch started.
@@ -401,11 +424,11 @@ BROKER_PUB=${BASH_REMATCH[1]}
 header_match "$BU" "public key file into (/[^[:space:],]+)"
 ALLOW=${BASH_REMATCH[1]}
 header_match "$AU" "\((/[^[:space:])]+)\) goes into the broker's allow folder"
-install -m 600 "$AH${BASH_REMATCH[1]}" "$BH$ALLOW/"
+key_copy "$AH${BASH_REMATCH[1]}" "$BH$ALLOW/"
 header_match "$AU" "broker's public key file as (/[^[:space:],]+)"
-install -m 600 "$BH$BROKER_PUB" "$AH${BASH_REMATCH[1]}"
+key_copy "$BH$BROKER_PUB" "$AH${BASH_REMATCH[1]}"
 "$BUILD/loads-broker" --keygen "$RH/runner" >/dev/null
-install -m 600 "$RH/runner" "$BH$ALLOW/"
+key_copy "$RH/runner" "$BH$ALLOW/"
 cp "$BH$BROKER_PUB" "$RH/broker.pub"
 # systemd gives a service the home of its User= (useradd's --home).
 header_match "$BU" "useradd [^#]*--home[[:space:]]+(/[^[:space:]]+)"
