@@ -162,11 +162,17 @@ format:
 	clang-format -i include/*.h runner/*.[ch] base/*.[ch] http/*.[ch] ws/*.[ch] \
 	  worker/*.[ch] shm/*.[ch] tui/*.[ch] web/*.[ch] cluster/*.[ch] examples/*.c tests/unit/*.[ch]
 
+# clang-tidy, one process per file, as many at a time as there are cores.
+TIDY_SRCS := $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS)
+tidy/%:
+	@$(if $(Q),echo "  TIDY    $*")
+	$(Q)clang-tidy --quiet $* -- $(filter-out -Wno-format-truncation,$(CFLAGS))
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem -Iinclude -I. \
 	  -iexamples/js runner base http ws worker shm tui web cluster examples
-	clang-tidy --quiet $(CORE_SRCS) runner/main.c $(CLUSTER_MAINS) -- $(filter-out -Wno-format-truncation,$(CFLAGS))
+	$(Q)$(MAKE) --no-print-directory -j"$$(nproc)" $(TIDY_SRCS:%=tidy/%)
 	shellcheck -S warning -x tests/run tests/lib.sh tests/e2e/*.sh tests/e2e/*.bash \
 	  tests/fuzz/run scripts/deps scripts/demo scripts/bench scripts/bench-cluster scripts/bench-rate \
 	  scripts/soak .ci/run
