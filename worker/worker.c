@@ -328,6 +328,27 @@ static int64_t run_due(const struct worker *w, uint64_t n)
     return t < 0 ? -1 : w->plan->start_mono_us + t;
 }
 
+/*
+ * The stop the supervisor asked (shm.h: stop, stop_mono_us), as this
+ * worker acts on it: 0 while none was asked; -1 while its time is not
+ * written yet (start nothing, look again); else its time.  The runs due
+ * by that time are started (or dropped), the later ones never.  The
+ * supervisor sets the flag and then reads the clock for the stop's time
+ * (request_stop); the worker reads the clock and then the flag: a worker
+ * that sees no stop read a time before the stop's, so it cannot start a
+ * run due after the stop either.
+ */
+static int64_t stop_at(const struct worker *w)
+{
+    int64_t at;
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->hdr->stop, __ATOMIC_SEQ_CST))
+        return 0;
+    at = __atomic_load_n(&w->hdr->stop_mono_us, __ATOMIC_ACQUIRE);
+    return at > 0 ? at : -1;
+}
+
 /* Moves to the next run of the worker's stripe. */
 static void next_arrival(struct worker *w)
 {
@@ -427,18 +448,25 @@ static void on_arrivals(uv_poll_t *poll, int status, int events)
 {
     struct worker *w = poll->data;
     uint64_t expirations;
+    int64_t stop;
 
     if (read(w->arrivals_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return;
-    /*
-     * A stop starts no run, from the moment it is asked: the tick that
-     * begins stopping comes up to TICK_MS later, by when a high rate
-     * would have started thousands more.
-     */
-    if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
-        return;
     w->woke_us = shm_mono_us();
-    start_due(w, w->woke_us, 0);
+    stop = stop_at(w);
+    /*
+     * A stop starts no run due after it, from the moment it is asked (the
+     * tick that begins stopping comes up to TICK_MS later, by when a high
+     * rate would have started thousands more), and the runs due before it
+     * that this wake-up finds still start: they were due, as those of a
+     * schedule's end are.  Its time not written yet: the next tick.
+     */
+    if (stop > 0) {
+        start_due(w, stop, 0);
+        return;
+    }
+    if (stop == 0)
+        start_due(w, w->woke_us, 0);
     arm_arrivals(w);
 }
 
@@ -460,8 +488,10 @@ static int start_pool(struct worker *w)
     record_rate_next(w->rec, w->next_run);
     if (p->resume) {
         uint64_t dropped = 0;
+        int64_t stop = stop_at(w), upto = stop > 0 && stop < now ? stop + 1 : now;
 
-        for (; w->next_at >= 0 && w->next_at < now; next_arrival(w))
+        /* Not those due after a stop: they are not due at all. */
+        for (; w->next_at >= 0 && w->next_at < upto; next_arrival(w))
             dropped++;
         if (dropped)
             record_dropped(w->rec, dropped);
@@ -519,9 +549,14 @@ static void on_tick(uv_timer_t *timer)
     api_ws_take_counts(w);
     record_tick(w->rec, now);
     if (!w->stopping) {
-        if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED)) {
+        int64_t stop = stop_at(w);
+
+        if (stop > 0) {
+            /* Runs due by the stop and not started yet start now. */
+            if (p->arrival)
+                start_due(w, stop, 0);
             begin_stopping(w, now + (int64_t)(p->grace * 1e6));
-        } else if (!p->nhits && !p->once && now >= p->deadline_mono_us) {
+        } else if (stop == 0 && !p->nhits && !p->once && now >= p->deadline_mono_us) {
             /* The schedule's last runs, due before its end: late, not dropped. */
             if (p->arrival)
                 start_due(w, now, 1);
