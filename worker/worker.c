@@ -444,14 +444,33 @@ static void arm_arrivals(struct worker *w)
     timerfd_settime(w->arrivals_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/*
+ * The timer fired: the runs due start after the loop has handled every
+ * other event of this turn (on_arrivals_check), not before.  The answers
+ * that came with the timer end their runs first and give their VUs back
+ * to the pool: a run started before them would find none of those free
+ * and add a VU (a new connection), and then the pool grows each time the
+ * loop comes late (a busy machine), up to a VU and a connection for every
+ * run of the delay.
+ */
 static void on_arrivals(uv_poll_t *poll, int status, int events)
 {
     struct worker *w = poll->data;
     uint64_t expirations;
-    int64_t stop;
 
     if (read(w->arrivals_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return;
+    w->arrivals_due = 1;
+}
+
+static void on_arrivals_check(uv_check_t *check)
+{
+    struct worker *w = check->data;
+    int64_t stop;
+
+    if (!w->arrivals_due || w->stopping)
+        return;
+    w->arrivals_due = 0;
     w->woke_us = shm_mono_us();
     stop = stop_at(w);
     /*
@@ -505,6 +524,9 @@ static int start_pool(struct worker *w)
         return -ENOMEM;
     w->arrivals.data = w;
     uv_poll_start(&w->arrivals, UV_READABLE, on_arrivals);
+    uv_check_init(&w->loop, &w->arrivals_check);
+    w->arrivals_check.data = w;
+    uv_check_start(&w->arrivals_check, on_arrivals_check);
     arm_arrivals(w);
     return 0;
 }
@@ -516,8 +538,10 @@ static int start_pool(struct worker *w)
  */
 static void begin_stopping(struct worker *w, int64_t hard_stop_us)
 {
-    if (w->plan->arrival && w->arrivals_fd >= 0)
+    if (w->plan->arrival && w->arrivals_fd >= 0) {
         uv_poll_stop(&w->arrivals);
+        uv_check_stop(&w->arrivals_check);
+    }
     w->stopping = 1;
     w->hard_stop_us = hard_stop_us;
     /*
