@@ -236,8 +236,17 @@ static void vu_main(void *arg)
         vu_once(t);
         return;
     }
-    if (p->setup_vu && p->setup_vu->fn && (w->stopping || run_scope(t, p->setup_vu) < 0))
+    if (p->setup_vu && p->setup_vu->fn && (w->stopping || run_scope(t, p->setup_vu) < 0)) {
+        /*
+         * A pool's VU added for a run, whose setUpVU was cut (a stop's
+         * grace period): a cut setUpVU counts as no run, so that run,
+         * due, would be neither started nor dropped.  One that failed
+         * counted as a run.
+         */
+        if (t->assigned && t->outcome != OUTCOME_FAILURE && t->outcome != OUTCOME_ERROR)
+            record_dropped(w->rec, 1);
         return;
+    }
     if (p->arrival)
         pool_vu_main(t);
     else

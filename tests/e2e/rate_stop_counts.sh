@@ -93,3 +93,35 @@ echo "  due by the stop $due, started $started, dropped $(jq .rate.dropped "$jso
 expect_num "$due" ">=" 13 "runs due by the stop"
 expect_eq "$(jq '.rate.started + .rate.dropped' "$json")" "$due" "runs started + dropped"
 expect_access_log "$started"
+
+step "--rate 10 -d 10s, setUpVU takes 2 s, SIGINT 1 s in, --grace 0.2: the logins are cut"
+# Each run due meets a user still logging in, so the pool adds one for it;
+# the stop's grace period cuts every login. A cut setUpVU is no run, so
+# the runs those users were added for never started: they are dropped
+# (they were neither, and started + dropped was less than due).
+: >"$NGINX_LOG"
+start_loads rate_cases.TestRateSlowLogin.test_stamp --server-url "$NGINX_URL" --rate 10 \
+    -d 10s -u 1 -w 1 --grace 0.2 --json "$TMP_ROOT/login.json"
+wait_workers_of_runner() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        RUNNER=$(runner_pid || true)
+        [[ -n $RUNNER ]] && pgrep -P "$RUNNER" -x loads-runner >/dev/null && return 0
+        alive "$LOADS_PID" || break
+        sleep 0.1
+    done
+    fail "loads-runner did not start its worker"
+}
+wait_workers_of_runner
+sleep 1
+kill -INT "$RUNNER"
+wait_loads
+expect_status 130
+expect_no_core
+json=$TMP_ROOT/login.json
+due=$(jq .rate.due "$json")
+echo "  due by the stop $due, started $(jq .rate.started "$json"), dropped $(jq .rate.dropped "$json")"
+expect_num "$due" ">=" 1 "runs due by the stop"
+expect_eq "$(jq .rate.started "$json")" 0 "runs started"
+expect_eq "$(jq .rate.dropped "$json")" "$due" "runs dropped"
+expect_access_log 0

@@ -97,3 +97,14 @@ LOADS_TEST(TestRate, test_hold_loop)
     loads_response *r = loads_get(t, "/stamp");
     loads_assert(t, loads_status(r) == 200, "/stamp: status %d", loads_status(r));
 }
+
+/* A login that takes 2 s: a stop's grace period can cut it (rate_stop_counts.sh). */
+LOADS_SETUP_VU(TestRateSlowLogin)
+{
+    loads_sleep(t, 2);
+}
+
+LOADS_TEST(TestRateSlowLogin, test_stamp)
+{
+    loads_get(t, "/stamp");
+}
