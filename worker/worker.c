@@ -584,7 +584,8 @@ static void on_tick(uv_timer_t *timer)
     if (!w->stopping) {
         int64_t stop = stop_at(w);
 
-        if (stop > 0) {
+        /* An open model waits for the stop's time (stop_at); a closed one has no schedule. */
+        if (stop > 0 || (stop < 0 && !p->arrival)) {
             /* Runs due by the stop and not started yet start now. */
             if (p->arrival)
                 start_due(w, stop, 0);
