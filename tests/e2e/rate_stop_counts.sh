@@ -64,35 +64,36 @@ expect_out_line "Rate: 4/s, 1 s (4 runs scheduled)"
 expect_out_line "Runs started: 4 (4.0/s)"
 expect_access_log 4
 
+# expect_stopped_early NAME MIN MAX: the run of $TMP_ROOT/NAME.json was
+# stopped (SIGINT) before its schedule's end of MAX runs, with at least MIN
+# due by then: every run due was started (the pool had room), none after,
+# and nginx saw each.
+expect_stopped_early() {
+    local json=$TMP_ROOT/$1.json due started
+    expect_status 130
+    due=$(jq .rate.due "$json")
+    started=$(jq .rate.started "$json")
+    echo "  due by the stop $due, started $started, dropped $(jq .rate.dropped "$json")"
+    expect_num "$due" ">=" "$2" "runs due by the stop"
+    expect_num "$due" "<" "$3" "runs due by the stop"
+    expect_eq "$(jq '.rate.started + .rate.dropped' "$json")" "$due" "runs started + dropped"
+    expect_eq "$(jq .rate.dropped "$json")" 0 "runs dropped (the pool had room)"
+    expect_eq "$(jq .runs "$json")" "$started" "runs ended"
+    expect_out_line "Rate: $(jq .rate.stages[0].from "$json" | sed 's/\.000$//')/s, 10 s ($3 runs scheduled, $due due by the stop)"
+    expect_access_log "$started"
+}
+
 step "--rate 4 -d 10s: the stop 1.5 s in, the runs due by then start, none after"
 hold_and_stop 1.5 before --rate 4 -d 10s -w 1 --grace 5
-expect_status 130
-json=$TMP_ROOT/before.json
-due=$(jq .rate.due "$json")
-started=$(jq .rate.started "$json")
-echo "  due by the stop $due, started $started, dropped $(jq .rate.dropped "$json")"
 # Runs 0 to 6 (0, 0.25... 1.5 s) were due by the stop, later ones only
 # if the machine was slow to send it; the schedule has 40.
-expect_num "$due" ">=" 7 "runs due by the stop"
-expect_num "$due" "<" 40 "runs due by the stop"
-expect_eq "$(jq '.rate.started + .rate.dropped' "$json")" "$due" "runs started + dropped"
-expect_eq "$(jq .rate.dropped "$json")" 0 "runs dropped (the pool had room)"
-expect_eq "$(jq .runs "$json")" "$started" "runs ended"
-expect_out_line "Rate: 4/s, 10 s (40 runs scheduled, $due due by the stop)"
-expect_access_log "$started"
+expect_stopped_early before 7 40
 
 step "-w 2, --rate 8 -d 10s: each worker's stripe, the stop 1.5 s in"
 # Each worker's first run holds its loop: each starts the runs of its
 # stripe due by the stop late, and none after.
 hold_and_stop 1.5 two --rate 8 -d 10s -w 2 --grace 5
-expect_status 130
-json=$TMP_ROOT/two.json
-due=$(jq .rate.due "$json")
-started=$(jq .rate.started "$json")
-echo "  due by the stop $due, started $started, dropped $(jq .rate.dropped "$json")"
-expect_num "$due" ">=" 13 "runs due by the stop"
-expect_eq "$(jq '.rate.started + .rate.dropped' "$json")" "$due" "runs started + dropped"
-expect_access_log "$started"
+expect_stopped_early two 13 80
 
 step "--rate 10 -d 10s, setUpVU takes 2 s, SIGINT 1 s in, --grace 0.2: the logins are cut"
 # Each run due meets a user still logging in, so the pool adds one for it;
