@@ -79,7 +79,7 @@ expect_stopped_early() {
     expect_eq "$(jq '.rate.started + .rate.dropped' "$json")" "$due" "runs started + dropped"
     expect_eq "$(jq .rate.dropped "$json")" 0 "runs dropped (the pool had room)"
     expect_eq "$(jq .runs "$json")" "$started" "runs ended"
-    expect_out_line "Rate: $(jq .rate.stages[0].from "$json" | sed 's/\.000$//')/s, 10 s ($3 runs scheduled, $due due by the stop)"
+    expect_out_line "Rate: $(jq .rate.stages[0].from "$json")/s, 10 s ($3 runs scheduled, $due due by the stop)"
     expect_access_log "$started"
 }
 
