@@ -99,6 +99,10 @@ static void record_stop(struct shm_header *h, int key)
     if (h->stop_mono_us)
         return;
     h->stop_mono_us = now;
+    /* Each agent's schedule began at its own time: which runs were due by
+     * the stop is known there, not here. */
+    if (!ran_its_time && h->rate_stages)
+        h->due_runs = SHM_DUE_UNKNOWN;
     if (!ran_its_time) {
         h->stop_cause = key ? SHM_STOP_KEY : SHM_STOP_SIGNAL;
         h->stop_signal = key ? 0 : last_signal;

@@ -145,20 +145,27 @@ struct supervisor {
 static void request_stop(struct supervisor *sv, enum shm_stop cause, int sig)
 {
     struct shm_header *h = sv->shm.hdr;
-    int64_t now = shm_mono_us();
+    int64_t now;
 
+    /*
+     * The flag first, then the clock: a worker that reads the clock and
+     * then sees no flag has a time before the stop's, so the runs of an
+     * open model that it starts were all due by the stop (worker.c,
+     * stop_at); one that sees the flag waits for the time.
+     */
+    __atomic_store_n(&h->stop, 1, __ATOMIC_SEQ_CST);
+    now = shm_mono_us();
     if (!h->stop_mono_us) {
         int ran_its_time = h->duration_us && h->cycle + 1 >= h->ncycles &&
                            h->cycle_started_mono_us &&
                            now >= h->cycle_started_mono_us + (int64_t)h->duration_us;
 
-        h->stop_mono_us = now;
         if (cause != SHM_STOP_NONE && !ran_its_time) {
             h->stop_signal = sig;
             h->stop_cause = cause;
         }
+        __atomic_store_n(&h->stop_mono_us, now, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&h->stop, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -276,6 +283,40 @@ static void replace_worker(struct supervisor *sv, uint32_t i, uint64_t ended)
     p->resume = 1; /* an open model's worker goes on where this one was */
     if (spawn_worker(sv, i, err, sizeof(err)) < 0)
         request_stop(sv, SHM_STOP_NONE, 0);
+}
+
+/*
+ * The open model's count at the end, once the workers have ended: the runs
+ * of this machine's stripe due by a stop that came before the schedule's
+ * end (shm.h: due_runs; none when it came before the schedule began).  A
+ * worker starts or drops every run of its slot's stripe due by the stop,
+ * and no later one; a slot whose last worker died (killed after the grace
+ * period, or not replaced after a crash near the end) left some of its
+ * runs due neither started nor dropped: they are dropped now, as those due
+ * while a crashed worker is replaced are, so that every run due is
+ * accounted for.  The workers are gone: their slots may be written.
+ */
+static void count_due(struct supervisor *sv)
+{
+    const struct runner_opts *o = sv->opts;
+    struct shm_header *h = sv->shm.hdr;
+    int64_t stop = h->stop_mono_us, start = h->cycle_started_mono_us;
+    uint64_t stride = o->rate_stride ? o->rate_stride : 1, due = arrival_total(&sv->arrival);
+
+    if (!o->nrates)
+        return;
+    if (stop)
+        due = start && stop >= start ? arrival_due(&sv->arrival, (uint64_t)(stop - start)) : 0;
+    h->due_runs = arrival_stripe_count(due, o->rate_offset, stride);
+    for (uint32_t i = 0; start && i < sv->nslots; i++) {
+        struct shm_slot *slot = shm_slot(&sv->shm, i);
+        uint64_t off = o->rate_offset + stride * i, st = stride * sv->nslots;
+        uint64_t owed = arrival_stripe_count(due, off, st);
+        uint64_t done = arrival_stripe_count(shm_load(&slot->rate_next), off, st);
+
+        if (owed > done)
+            shm_add(&slot->c.dropped, owed - done);
+    }
 }
 
 /* Reaps every worker that has ended, without blocking, and replaces crashed ones. */
@@ -935,6 +976,7 @@ void runner_rate_header(struct shm_header *h, const struct arrival *a, uint32_t 
     h->max_users = max_users;
     h->rate_stage_us = a->stage_us;
     h->scheduled_runs = arrival_stripe_count(arrival_total(a), offset, stride ? stride : 1);
+    h->due_runs = h->scheduled_runs; /* until a stop says otherwise (count_due) */
     for (uint32_t k = 0; k < a->nstages && k < SHM_MAX_CYCLES; k++) {
         h->rate_from_mrps[k] = a->stages[k].from_mrps;
         h->rate_to_mrps[k] = a->stages[k].to_mrps;
@@ -1050,6 +1092,7 @@ int runner_supervise(const struct runner_opts *o, const struct runner_tests *tes
     /* After a stop too (within the grace period): it cleans up. */
     if (set_up && tests->teardown_once.fn && !sv.killed)
         run_once(&sv, &tests->teardown_once, &seen);
+    count_due(&sv);
     h->ended_mono_us = shm_mono_us();
     /* A hits plan whose every run ended despite a late stop ran its plan. */
     if (h->planned_runs && progress_runs(&sv) >= h->planned_runs)

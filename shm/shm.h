@@ -27,7 +27,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      6
+#define SHM_VERSION      7
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -46,6 +46,7 @@
 #define SHM_TESTS        64                    /* tests counted apart per worker */
 #define SHM_TREND_SCALE  1000                  /* trend values are kept in thousandths */
 #define SHM_SERIES       3600                  /* per-second samples kept */
+#define SHM_DUE_UNKNOWN  UINT64_MAX            /* due_runs that are not known */
 #define SHM_RECENT       5                     /* seconds of the recent histogram */
 
 /*
@@ -266,6 +267,11 @@ struct shm_header {
     uint64_t rate_stage_us;   /* each stage's length, us */
     uint64_t scheduled_runs;  /* runs of the schedule for this machine: all of
                                  them, or an agent's stripe */
+    uint64_t due_runs;        /* of those, the runs due by the stop: all of
+                                 them unless a stop came before the schedule's
+                                 end (worker/arrival.h, arrival_due), final
+                                 once state is DONE; SHM_DUE_UNKNOWN where
+                                 that is not known (a cluster's runner) */
     uint64_t rate_from_mrps[SHM_MAX_CYCLES]; /* each stage's rate at its start */
     uint64_t rate_to_mrps[SHM_MAX_CYCLES];   /* and at its end */
     char test[SHM_NAME_LEN * 2];          /* the dotted test name */

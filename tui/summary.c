@@ -267,8 +267,12 @@ static void print_rate(FILE *f, const struct shm_header *h, const struct shm_sta
     snprintf(each, sizeof(each), "%.1f", (double)h->rate_stage_us / 1e6);
     if (strcmp(each + strlen(each) - 2, ".0") == 0)
         each[strlen(each) - 2] = '\0';
-    fprintf(f, "\nRate: %s, %s s%s (%llu runs scheduled)\n", rates, each,
+    fprintf(f, "\nRate: %s, %s s%s (%llu runs scheduled", rates, each,
             h->rate_stages > 1 ? " each" : "", (unsigned long long)h->scheduled_runs);
+    /* A stop before the schedule's end: what was due by then was started or dropped. */
+    if (h->due_runs < h->scheduled_runs)
+        fprintf(f, ", %llu due by the stop", (unsigned long long)h->due_runs);
+    fputs(")\n", f);
     fprintf(f, "Runs started: %llu (%.1f/s)\n", (unsigned long long)st->c.runs_started,
             achieved_rate(h, st));
     fprintf(f, "Dropped: %llu", (unsigned long long)st->c.dropped);
@@ -521,7 +525,8 @@ static void json_stopped(FILE *f, const struct shm_header *h, const struct shm_s
 /*
  * "rate": null for the closed model; else its stages (runs per second at
  * each stage's start and end), their length, the pool, and the runs the
- * schedule made, started and dropped.
+ * schedule made, those due by the stop (null where not known), started
+ * and dropped.
  */
 static void json_rate(FILE *f, const struct shm_header *h, const struct shm_stats *st)
 {
@@ -534,11 +539,16 @@ static void json_rate(FILE *f, const struct shm_header *h, const struct shm_stat
         fprintf(f, "%s{\"from\": %.3f, \"to\": %.3f}", k ? ", " : "",
                 (double)h->rate_from_mrps[k] / 1000, (double)h->rate_to_mrps[k] / 1000);
     fprintf(f, "], \"stage_duration\": %.6f, \"users\": %u, \"max_users\": %u, "
-               "\"scheduled\": %llu, \"started\": %llu, \"dropped\": %llu, "
-               "\"target_rate\": %.3f, \"achieved_rate\": %.3f},\n",
+               "\"scheduled\": %llu, \"due\": ",
             (double)h->rate_stage_us / 1e6, h->pool_users, h->max_users,
-            (unsigned long long)h->scheduled_runs, (unsigned long long)st->c.runs_started,
-            (unsigned long long)st->c.dropped,
+            (unsigned long long)h->scheduled_runs);
+    if (h->due_runs == SHM_DUE_UNKNOWN)
+        fprintf(f, "null");
+    else
+        fprintf(f, "%llu", (unsigned long long)h->due_runs);
+    fprintf(f, ", \"started\": %llu, \"dropped\": %llu, "
+               "\"target_rate\": %.3f, \"achieved_rate\": %.3f},\n",
+            (unsigned long long)st->c.runs_started, (unsigned long long)st->c.dropped,
             h->duration_us ? (double)h->scheduled_runs / ((double)h->duration_us / 1e6) : 0,
             achieved_rate(h, st));
 }

@@ -90,6 +90,22 @@ int64_t arrival_time_us(const struct arrival *a, uint64_t n)
     return (int64_t)(a->stage_us * lo + t);
 }
 
+uint64_t arrival_due(const struct arrival *a, uint64_t t_us)
+{
+    uint64_t lo = 0, hi = a->total; /* the answer is in [lo, hi] */
+
+    /* Times grow with n: the first run due after t, by bisection. */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+
+        if ((uint64_t)arrival_time_us(a, mid) <= t_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 uint64_t arrival_rate_at(const struct arrival *a, uint64_t t_us)
 {
     uint64_t k = t_us / a->stage_us, tau = t_us % a->stage_us;

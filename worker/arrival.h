@@ -64,6 +64,13 @@ uint64_t arrival_length_us(const struct arrival *a);
  */
 int64_t arrival_time_us(const struct arrival *a, uint64_t n);
 
+/*
+ * How many runs are due by t us from the start: those whose time
+ * (arrival_time_us) is at or before t; arrival_total past the end.  A stop
+ * at t starts those and no later one.
+ */
+uint64_t arrival_due(const struct arrival *a, uint64_t t_us);
+
 /* The rate at t us from the start, in milli-runs per second (0 past the end). */
 uint64_t arrival_rate_at(const struct arrival *a, uint64_t t_us);
 

@@ -88,6 +88,8 @@ struct worker {
     /* The open model (--rate): the pool and this worker's place in the schedule. */
     uv_poll_t arrivals;           /* arrivals_fd is readable: a run is due */
     int arrivals_fd;              /* a timerfd set to the next run's time; -1: none */
+    uv_check_t arrivals_check;    /* starts the runs due once the loop's turn is done */
+    int arrivals_due;             /* the timerfd fired: runs are due */
     int64_t woke_us;              /* CLOCK_MONOTONIC of its last wake-up; 0: none */
     struct loads_test **idle;     /* VUs of the pool waiting for a run (a stack) */
     uint32_t nidle;

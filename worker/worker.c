@@ -236,8 +236,17 @@ static void vu_main(void *arg)
         vu_once(t);
         return;
     }
-    if (p->setup_vu && p->setup_vu->fn && (w->stopping || run_scope(t, p->setup_vu) < 0))
+    if (p->setup_vu && p->setup_vu->fn && (w->stopping || run_scope(t, p->setup_vu) < 0)) {
+        /*
+         * A pool's VU added for a run, whose setUpVU was cut (a stop's
+         * grace period): a cut setUpVU counts as no run, so that run,
+         * due, would be neither started nor dropped.  One that failed
+         * counted as a run.
+         */
+        if (t->assigned && t->outcome != OUTCOME_FAILURE && t->outcome != OUTCOME_ERROR)
+            record_dropped(w->rec, 1);
         return;
+    }
     if (p->arrival)
         pool_vu_main(t);
     else
@@ -326,6 +335,27 @@ static int64_t run_due(const struct worker *w, uint64_t n)
     int64_t t = arrival_time_us(w->plan->arrival, n);
 
     return t < 0 ? -1 : w->plan->start_mono_us + t;
+}
+
+/*
+ * The stop the supervisor asked (shm.h: stop, stop_mono_us), as this
+ * worker acts on it: 0 while none was asked; -1 while its time is not
+ * written yet (start nothing, look again); else its time.  The runs due
+ * by that time are started (or dropped), the later ones never.  The
+ * supervisor sets the flag and then reads the clock for the stop's time
+ * (request_stop); the worker reads the clock and then the flag: a worker
+ * that sees no stop read a time before the stop's, so it cannot start a
+ * run due after the stop either.
+ */
+static int64_t stop_at(const struct worker *w)
+{
+    int64_t at;
+
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&w->hdr->stop, __ATOMIC_SEQ_CST))
+        return 0;
+    at = __atomic_load_n(&w->hdr->stop_mono_us, __ATOMIC_ACQUIRE);
+    return at > 0 ? at : -1;
 }
 
 /* Moves to the next run of the worker's stripe. */
@@ -423,6 +453,15 @@ static void arm_arrivals(struct worker *w)
     timerfd_settime(w->arrivals_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/*
+ * The timer fired: the runs due start after the loop has handled every
+ * other event of this turn (on_arrivals_check), not before.  The answers
+ * that came with the timer end their runs first and give their VUs back
+ * to the pool: a run started before them would find none of those free
+ * and add a VU (a new connection), and then the pool grows each time the
+ * loop comes late (a busy machine), up to a VU and a connection for every
+ * run of the delay.
+ */
 static void on_arrivals(uv_poll_t *poll, int status, int events)
 {
     struct worker *w = poll->data;
@@ -430,15 +469,32 @@ static void on_arrivals(uv_poll_t *poll, int status, int events)
 
     if (read(w->arrivals_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return;
-    /*
-     * A stop starts no run, from the moment it is asked: the tick that
-     * begins stopping comes up to TICK_MS later, by when a high rate
-     * would have started thousands more.
-     */
-    if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED))
+    w->arrivals_due = 1;
+}
+
+static void on_arrivals_check(uv_check_t *check)
+{
+    struct worker *w = check->data;
+    int64_t stop;
+
+    if (!w->arrivals_due || w->stopping)
         return;
+    w->arrivals_due = 0;
     w->woke_us = shm_mono_us();
-    start_due(w, w->woke_us, 0);
+    stop = stop_at(w);
+    /*
+     * A stop starts no run due after it, from the moment it is asked (the
+     * tick that begins stopping comes up to TICK_MS later, by when a high
+     * rate would have started thousands more), and the runs due before it
+     * that this wake-up finds still start: they were due, as those of a
+     * schedule's end are.  Its time not written yet: the next tick.
+     */
+    if (stop > 0) {
+        start_due(w, stop, 0);
+        return;
+    }
+    if (stop == 0)
+        start_due(w, w->woke_us, 0);
     arm_arrivals(w);
 }
 
@@ -460,8 +516,10 @@ static int start_pool(struct worker *w)
     record_rate_next(w->rec, w->next_run);
     if (p->resume) {
         uint64_t dropped = 0;
+        int64_t stop = stop_at(w), upto = stop > 0 && stop < now ? stop + 1 : now;
 
-        for (; w->next_at >= 0 && w->next_at < now; next_arrival(w))
+        /* Not those due after a stop: they are not due at all. */
+        for (; w->next_at >= 0 && w->next_at < upto; next_arrival(w))
             dropped++;
         if (dropped)
             record_dropped(w->rec, dropped);
@@ -475,6 +533,9 @@ static int start_pool(struct worker *w)
         return -ENOMEM;
     w->arrivals.data = w;
     uv_poll_start(&w->arrivals, UV_READABLE, on_arrivals);
+    uv_check_init(&w->loop, &w->arrivals_check);
+    w->arrivals_check.data = w;
+    uv_check_start(&w->arrivals_check, on_arrivals_check);
     arm_arrivals(w);
     return 0;
 }
@@ -486,8 +547,10 @@ static int start_pool(struct worker *w)
  */
 static void begin_stopping(struct worker *w, int64_t hard_stop_us)
 {
-    if (w->plan->arrival && w->arrivals_fd >= 0)
+    if (w->plan->arrival && w->arrivals_fd >= 0) {
         uv_poll_stop(&w->arrivals);
+        uv_check_stop(&w->arrivals_check);
+    }
     w->stopping = 1;
     w->hard_stop_us = hard_stop_us;
     /*
@@ -519,9 +582,15 @@ static void on_tick(uv_timer_t *timer)
     api_ws_take_counts(w);
     record_tick(w->rec, now);
     if (!w->stopping) {
-        if (__atomic_load_n(&w->hdr->stop, __ATOMIC_RELAXED)) {
+        int64_t stop = stop_at(w);
+
+        /* An open model waits for the stop's time (stop_at); a closed one has no schedule. */
+        if (stop > 0 || (stop < 0 && !p->arrival)) {
+            /* Runs due by the stop and not started yet start now. */
+            if (p->arrival)
+                start_due(w, stop, 0);
             begin_stopping(w, now + (int64_t)(p->grace * 1e6));
-        } else if (!p->nhits && !p->once && now >= p->deadline_mono_us) {
+        } else if (stop == 0 && !p->nhits && !p->once && now >= p->deadline_mono_us) {
             /* The schedule's last runs, due before its end: late, not dropped. */
             if (p->arrival)
                 start_due(w, now, 1);

@@ -202,3 +202,38 @@ UNIT_TEST(arrival_largest)
     CHECK_INT_EQ(arrival_time_us(&a, arrival_total(&a) - 1), (int64_t)(day366 * 32));
     CHECK(arrival_time_us(&a, arrival_total(&a) / 2) > 0);
 }
+
+/*
+ * Runs due by a time (a stop): those whose time is at or before it, in
+ * agreement with arrival_time_us around every run of constant, fractional,
+ * ramped and paused stages.
+ */
+UNIT_TEST(arrival_due_by)
+{
+    static struct arrival a;
+    uint64_t from[3] = {500000, 0, 100000}, to[3] = {500000, 0, 0}, half = 500;
+
+    make(&a, "500/s:0:100-0", 3, from, to, S(2));
+    CHECK_INT_EQ(arrival_due(&a, 0), 1);
+    CHECK_INT_EQ(arrival_due(&a, 1999), 1);
+    CHECK_INT_EQ(arrival_due(&a, 2000), 2);
+    CHECK_INT_EQ(arrival_due(&a, S(2)), 1000); /* the pause: none more */
+    CHECK_INT_EQ(arrival_due(&a, S(4) - 1), 1000);
+    CHECK_INT_EQ(arrival_due(&a, S(4)), 1001); /* the ramp's first, at its start */
+    CHECK_INT_EQ(arrival_due(&a, S(6)), arrival_total(&a));
+    CHECK_INT_EQ(arrival_due(&a, UINT64_MAX), arrival_total(&a));
+    for (uint64_t n = 0; n < arrival_total(&a); n++) {
+        uint64_t t = (uint64_t)arrival_time_us(&a, n);
+
+        /* run n is due at t, not a microsecond before */
+        if (arrival_due(&a, t) <= n || (t > 0 && arrival_due(&a, t - 1) > n))
+            unit_fail(__FILE__, __LINE__, "run %llu at %llu us: %llu due then, %llu before",
+                      (unsigned long long)n, (unsigned long long)t,
+                      (unsigned long long)arrival_due(&a, t),
+                      (unsigned long long)(t ? arrival_due(&a, t - 1) : 0));
+    }
+    make(&a, "0.5/s", 1, &half, &half, S(3)); /* runs at 0 and 2 s */
+    CHECK_INT_EQ(arrival_due(&a, S(2) - 1), 1);
+    CHECK_INT_EQ(arrival_due(&a, S(2)), 2);
+    CHECK_INT_EQ(arrival_due(&a, S(3)), 2);
+}
