@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sigecho.h"
 #include "cluster/net.h"
 #include "runner/runner.h"
 #include "tui/tui.h"
@@ -76,9 +77,12 @@ struct remote {
 };
 
 static volatile sig_atomic_t stop_signals, last_signal;
+static struct sig_last last_seen; /* to tell an echo (base/sigecho.h) */
 
-static void on_stop_signal(int sig)
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
+    if (sig_is_echo(&last_seen, sig, si))
+        return;
     last_signal = sig;
     stop_signals++;
 }
@@ -114,8 +118,11 @@ static void install_signals(void)
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
+    sa.sa_sigaction = on_stop_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sigecho.h"
 #include "runner/runner.h"
 #include "tui/tui.h"
 
@@ -44,9 +45,12 @@ static const int stop_signal_list[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static volatile sig_atomic_t stop_signals;   /* stop signals received */
 static volatile sig_atomic_t first_signal;   /* the first one's number */
+static struct sig_last last_signal;          /* to tell an echo (base/sigecho.h) */
 
-static void on_stop_signal(int sig)
+static void on_stop_signal(int sig, siginfo_t *si, void *uc)
 {
+    if (sig_is_echo(&last_signal, sig, si))
+        return;
     if (!stop_signals)
         first_signal = sig;
     stop_signals++;
@@ -63,7 +67,8 @@ static void install_signals(void)
     sigset_t chld;
 
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
+    sa.sa_sigaction = on_stop_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof(stop_signal_list) / sizeof(stop_signal_list[0]); i++)
         sigaddset(&sa.sa_mask, stop_signal_list[i]);

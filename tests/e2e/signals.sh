@@ -175,6 +175,43 @@ expect_out_line "Hits: 0"
 expect_out_line "Errors: 4"
 expect_workers_gone
 
+step "a signal and its echo are one stop: two SIGTERMs from one process 10 ms apart"
+# timeout(1) sends its signal to its child, then to its whole process group:
+# the runner gets it twice, microseconds apart (merged when the first is
+# still pending, else two).  That is one stop, not a user's second Ctrl-C:
+# the runs in progress (1 s asleep, then a request) end within the grace.
+: >"$NGINX_LOG"
+start_loads sig_tests.TestSig.test_second --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
+wait_workers 2
+sleep 0.5
+kill -TERM "$RUNNER"
+sleep 0.01
+kill -TERM "$RUNNER"
+wait_loads
+expect_status 143
+expect_no_core
+expect_out_line "Hits: 4"
+expect_out_line "Success: 4"
+expect_out_line "Errors: 0"
+expect_access_log 4
+expect_workers_gone
+
+step "timeout(1)'s SIGTERM (a CI job's time limit) at 1.5 s: a graceful stop"
+# The runs in progress at the stop (the first ones, or the second ones)
+# end within the grace: at least 4 successes, no Errors.
+: >"$NGINX_LOG"
+LOADS_LIMIT=1.5 start_loads sig_tests.TestSig.test_second --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
+wait_loads
+expect_status 124 # timeout's own status for a child it stopped
+expect_no_core
+expect_out_line "Errors: 0"
+! grep -q '^Interrupted' "$OUT" || fail "stdout: runs were cut"
+success=$(out_field Success)
+expect_num "$success" ">=" 4 "successes"
+expect_out_line "Hits: $success"
+expect_access_log "$success"
+grep -q "^Stopped by SIGTERM" "$OUT" || fail "stdout: no 'Stopped by SIGTERM' line"
+
 step "SIGKILL to the supervisor: its workers die, the next run removes its segment"
 start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
 wait_workers 2

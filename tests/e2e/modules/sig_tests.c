@@ -18,6 +18,13 @@ LOADS_TEST(TestSig, test_long)
     loads_get(t, "/");
 }
 
+/* A run of 1 s asleep, then a request: within the default grace period. */
+LOADS_TEST(TestSig, test_second)
+{
+    loads_sleep(t, 1);
+    loads_get(t, "/");
+}
+
 /* A run that the default grace period (5 s) would let end: 3 s asleep. */
 LOADS_TEST(TestSig, test_within_grace)
 {
