@@ -50,11 +50,12 @@ alive() {
     [[ -n $state && $state != Z ]]
 }
 
-# stop_pid PID: TERM, then KILL after 5 s; reaps it when it is our child.
+# stop_pid PID: TERM, then KILL after 10 s (a sanitizer build on a busy
+# machine may take seconds to end); reaps it when it is our child.
 stop_pid() {
     local i
     kill -TERM "$1" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 100; i++)); do
         alive "$1" || break
         sleep 0.1
     done
@@ -99,11 +100,12 @@ free_port() {
     return 1
 }
 
-# wait_port PORT PID [FILE]: waits (5 s at most) until 127.0.0.1:PORT accepts
-# a connection, and FILE exists when given; fails early when PID has died.
+# wait_port PORT PID [FILE]: waits (30 s at most: a busy machine may be slow
+# to start a server) until 127.0.0.1:PORT accepts a connection, and FILE
+# exists when given; fails early when PID has died.
 wait_port() {
     local i
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 300; i++)); do
         [[ -z ${3:-} || -e $3 ]] && (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         alive "$2" || return 1
         sleep 0.1
@@ -146,9 +148,9 @@ start_nginx() {
         "$(cat "$dir/nginx.out" "$dir/error.log")"
 }
 
-# start_echo: starts loads-echo on a port of its choosing; sets ECHO_URL,
-# ECHO_WS, ECHO_PID and ECHO_LOG (its stdout: the address first, then with
-# --log a line for each websocket that closed).
+# start_echo: starts loads-echo on a port of its choosing (30 s at most for
+# its first line); sets ECHO_URL, ECHO_WS, ECHO_PID and ECHO_LOG (its stdout:
+# the address first, then with --log a line for each websocket that closed).
 start_echo() {
     local out=$TMP_ROOT/echo.out line i
     ECHO_LOG=$out
@@ -156,7 +158,7 @@ start_echo() {
     "$BUILD/loads-echo" --port 0 --quiet --log </dev/null >"$out" 2>"$TMP_ROOT/echo.err" &
     ECHO_PID=$!
     PIDS+=("$ECHO_PID")
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 300; i++)); do
         # read fails until the line is complete (has its newline).
         if read -r line <"$out" &&
             [[ $line =~ ^loads-echo:\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]]; then
@@ -176,7 +178,7 @@ start_echo() {
 # see GET /stats in examples/echo_server.c).
 echo_stat() {
     local v
-    v=$(curl -s --max-time 5 "$ECHO_URL/stats" | awk -v k="$1" '$1 == k { print $2 }')
+    v=$(curl -s --max-time 20 "$ECHO_URL/stats" | awk -v k="$1" '$1 == k { print $2 }')
     [[ $v =~ ^[0-9]+$ ]] || fail "loads-echo's /stats has no count $1"
     echo "$v"
 }
@@ -204,13 +206,13 @@ echo_closed_since() {
         awk -v t="$1" '$1 == "loads-echo:" && $2 == "ws" && $4 == "closed" { printf "%.3f\n", $6 - t }'
 }
 
-# expect_echo_counts: once every socket has closed at the server (2 s at
+# expect_echo_counts: once every socket has closed at the server (10 s at
 # most), the last run's "Opened web sockets" and "Bytes received via web
 # sockets" are what loads-echo counted since echo_mark: handshakes it
 # completed and payload bytes it sent.
 expect_echo_counts() {
     local i opened bytes
-    for ((i = 0; i < 20; i++)); do
+    for ((i = 0; i < 100; i++)); do
         (($(echo_stat ws_closed) == $(echo_stat ws_opened))) && break
         sleep 0.1
     done
@@ -373,14 +375,27 @@ expect_usage_error() {
 }
 
 # expect_access_log N: nginx's access log has N lines.  It is written after
-# the response is sent, so this waits up to 2 s for late lines.
+# the response is sent, so this waits up to 10 s for late lines (nginx may
+# be slow to run on a busy machine).
 expect_access_log() {
     local i
-    for ((i = 0; i < 20; i++)); do
+    for ((i = 0; i < 100; i++)); do
         (($(access_log_lines) >= $1)) && break
         sleep 0.1
     done
     expect_eq "$(access_log_lines)" "$1" "lines in nginx's access log"
+}
+
+# wait_access_log N: waits (30 s at most) until nginx's access log has N
+# lines or more: a step that must come after N requests waits for them, not
+# for a time that a busy machine may outlast.
+wait_access_log() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        (($(access_log_lines) >= $1)) && return 0
+        sleep 0.1
+    done
+    fail "expected $1 lines in nginx's access log within 30 s, got $(access_log_lines)"
 }
 
 # ------------------------------------------------------------- numbers
@@ -411,7 +426,8 @@ expect_num() {
 
 # start_bad_http_server MODE: builds tests/e2e/modules/bad_http_server.c into
 # TEST_DIR (once) and starts it in MODE (silent, trickle, reset, garbage,
-# huge, chunked, close, interim, full) on a loopback port of its choosing;
+# huge, chunked, close, interim, full) on a loopback port of its choosing
+# (30 s at most for its first line);
 # sets BAD_URL, BAD_PID and BAD_LOG (its stdout: "T conn N: accepted",
 # "T conn N: closed, sent B body bytes"..., T its monotonic time).
 start_bad_http_server() {
@@ -424,7 +440,7 @@ start_bad_http_server() {
     "$TEST_DIR/bad_http_server" "$1" </dev/null >"$BAD_LOG" 2>&1 &
     BAD_PID=$!
     PIDS+=("$BAD_PID")
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 300; i++)); do
         if read -r line <"$BAD_LOG" &&
             [[ $line =~ ^bad_http_server:\ listening\ on\ ([0-9]+)$ ]]; then
             BAD_URL=http://127.0.0.1:${BASH_REMATCH[1]}
@@ -584,7 +600,7 @@ kill_leftovers() {
     for p in $(live_workers "$RUNNER" "${kids[@]}" "${WORKERS[@]}"); do
         kill -KILL "$p" 2>/dev/null
     done
-    for ((i = 0; i < 20; i++)); do
+    for ((i = 0; i < 100; i++)); do
         alive "$RUNNER" || break
         sleep 0.1
     done

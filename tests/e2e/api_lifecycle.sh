@@ -75,7 +75,9 @@ expect_eq "${#said[@]}" 3 "elapsed values told to nginx"
 expect_eq "${#logged[@]}" 3 "sleeps in stats.log"
 for i in 0 1 2; do
     echo "  loads_elapsed ${said[i]} us, nginx ${logged[i]} us"
-    # nginx's 1 ms resolution below; the client's own time (10 ms) above.
+    # nginx's 1 ms resolution below; the client's own time above, which a
+    # busy machine stretches (11.5 ms seen): 50 ms, far less than the 0.2 s
+    # the test sleeps before the request, which a wrong start would add.
     expect_num "${said[i]}" ">=" "$((logged[i] - 1000))" "loads_elapsed in us (nginx: ${logged[i]})"
-    expect_num "${said[i]}" "<=" "$((logged[i] + 11000))" "loads_elapsed in us (nginx: ${logged[i]})"
+    expect_num "${said[i]}" "<=" "$((logged[i] + 50000))" "loads_elapsed in us (nginx: ${logged[i]})"
 done

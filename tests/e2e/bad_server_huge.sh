@@ -67,8 +67,8 @@ expect_num "$WALL" "<" 12 "wall-clock seconds of the run"
 received=$(jq -r .bytes_received summary.json)
 echo "  bytes received: $received"
 expect_num "$received" ">" $((100 * MIB)) ".bytes_received (body bytes)"
-# The server closes when the runner has closed the connection.
-for ((i = 0; i < 30; i++)); do
+# The server closes when the runner has closed the connection (10 s at most).
+for ((i = 0; i < 100; i++)); do
     grep -q ': closed, ' "$BAD_LOG" && break
     sleep 0.1
 done
@@ -86,8 +86,10 @@ expect_between "seconds from accept to close at the server" 4.95 5.5 "$(bad_life
 samples=$(grep -c '' rss.kb || true)
 max_kb=$(sort -n rss.kb | tail -n 1)
 echo "  worker VmRSS: $samples samples, at most ${max_kb:-?} kB"
-# A 5 s run sampled every 0.05 s: dozens of samples, or the sampler missed it.
-expect_num "$samples" ">=" 20 "samples of the worker's VmRSS"
+# A 5 s run sampled every 0.05 s: dozens of samples, or the sampler missed
+# it; on a busy machine the sampler itself runs late (17 seen), and a body
+# kept whole would show from the first second on (7 GiB in 5 s): 5 do.
+expect_num "$samples" ">=" 5 "samples of the worker's VmRSS"
 expect_num "$max_kb" "<" $((64 * 1024)) "the worker's VmRSS in kB (at most)"
 
 step "control: --max-body $((128 * MIB)) --timeout 2: the sampler sees the worker grow"

@@ -8,14 +8,19 @@ source "$(dirname "$0")/../lib.sh"
 command -v wrk >/dev/null || fail "wrk is not installed (scripts/deps installs it)"
 
 # bench_procs DIR: the processes whose command line or working directory is
-# under DIR (bench's servers all are: it runs with TMPDIR=DIR).
+# under DIR (bench's servers all are: it runs with TMPDIR=DIR).  One find
+# and one grep look at every process: a few programs per process took
+# seconds on a busy machine, by which time the processes were gone.  A
+# process gone by the end (the grep itself, whose command line holds DIR)
+# is left out.
 bench_procs() {
-    local p cwd
-    for p in /proc/[0-9]*; do
-        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-        if [[ $cwd == "$1"/* ]] || tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$1/"; then
-            echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
-        fi
+    local p
+    for p in $({
+        find /proc/[0-9]*/cwd -maxdepth 0 -lname "$1/*" 2>/dev/null
+        grep -laF -- "$1/" /proc/[0-9]*/cmdline 2>/dev/null
+    } | cut -d/ -f3 | sort -un); do
+        [[ -d /proc/$p ]] || continue
+        echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
     done
 }
 
@@ -23,7 +28,7 @@ bench_procs() {
 # removed (lib.sh's cleanup: only what it made itself may be left, none).
 expect_bench_gone() {
     local left i
-    for ((i = 0; i < 20; i++)); do
+    for ((i = 0; i < 100; i++)); do
         left=$(bench_procs "$1")
         [[ -z $left ]] && break
         sleep 0.1
@@ -62,7 +67,15 @@ for sig in TERM INT; do
     done
     grep -q '^== websocket' "$TMP_ROOT/bench.$sig.out" ||
         fail "scripts/bench did not reach its ws part" "$(cat "$TMP_ROOT/bench.$sig.out")"
-    [[ -n $(bench_procs "$dir") ]] || fail "no bench server seen before the signal"
+    # Its line comes before its echo server starts: wait for a server (on a
+    # busy machine the look right after the line found none).
+    for ((i = 0; i < 100; i++)); do
+        [[ -n $(bench_procs "$dir") ]] && break
+        sleep 0.1
+    done
+    [[ -n $(bench_procs "$dir") ]] || fail "no bench server seen before the signal" \
+        "$(alive "$bench" && echo "scripts/bench runs" || echo "scripts/bench has ended")" \
+        "$(cat "$TMP_ROOT/bench.$sig.out")"
     kill -"$sig" -- -"$bench" # its process group, as a terminal would
     status=0
     wait "$bench" || status=$?

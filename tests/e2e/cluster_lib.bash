@@ -5,8 +5,9 @@
 
 AGENT_PIDS=()
 
-# start_broker ARGS...: loads-broker on a free loopback port with ARGS; sets
-# BROKER (its endpoint), BROKER_PID and BROKER_LOG.
+# start_broker ARGS...: loads-broker on a free loopback port with ARGS (30 s
+# at most for it to listen); sets BROKER (its endpoint), BROKER_PID and
+# BROKER_LOG.
 start_broker() {
     local port i
     port=$(free_port)
@@ -15,7 +16,7 @@ start_broker() {
     "$BUILD/loads-broker" --endpoint "$BROKER" "$@" </dev/null >>"$BROKER_LOG" 2>&1 &
     BROKER_PID=$!
     PIDS+=("$BROKER_PID")
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 300; i++)); do
         grep -qs "listening on $BROKER" "$BROKER_LOG" && {
             echo "loads-broker: $BROKER (pid $BROKER_PID)"
             return 0
@@ -46,11 +47,12 @@ cluster_check() {
     CHECK_OUT=$("$BUILD/loads-runner" --check-cluster --broker "$BROKER" "$@" 2>&1) || true
 }
 
-# wait_agents N ARGS...: waits (10 s at most) until N agents are idle.
+# wait_agents N ARGS...: waits (30 s at most: agents under a sanitizer on a
+# busy machine are slow to start) until N agents are idle.
 wait_agents() {
     local n=$1 i idle
     shift
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
         cluster_check "$@"
         idle=$(grep -c ' idle ' <<<"$CHECK_OUT" || true)
         ((idle >= n)) && { echo "  $idle idle agents"; return 0; }

@@ -24,11 +24,21 @@ wait_agents 2
 step "-d 8s on 2 agents; a1's connection destroyed at ~2.5 s and ~5 s"
 start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 4 -d 8s --grace 2 \
     --agents 2 --broker "$BROKER" --json "$TMP_ROOT/run.json" -q
+# Each cut comes once the load is under way (nginx's log grows) and a1 is
+# connected again after the last cut: waiting for these, not for a fixed
+# time, keeps both cuts in the run on a machine that is slow to start it.
+wait_access_log 20
+old=
 for k in 1 2; do
-    sleep 2.5
-    sport=$(agent_sport "$A1")
-    [[ -n $sport ]] || fail "a1 has no connection to the broker at cut $k"
+    sleep 1.5
+    for ((i = 0; i < 300; i++)); do
+        sport=$(agent_sport "$A1")
+        [[ -n $sport && $sport != "$old" ]] && break
+        sleep 0.1
+    done
+    [[ -n $sport && $sport != "$old" ]] || fail "a1 has no new connection to the broker at cut $k"
     ss -K "sport = :$sport" "dport = :$PORT" >/dev/null 2>&1
+    old=$sport
     echo "  cut $k: a1's connection from port $sport destroyed"
 done
 wait_loads

@@ -54,10 +54,14 @@ step "a run stopped by SIGTERM still runs tearDownOnce, once, last"
 : >"$NGINX_LOG"
 LOADS_LIMIT=60 start_loads scope_cases.TestScopes --server-url "$NGINX_URL" -u 2 -d 30s \
     --agents 2 --broker "$BROKER" -q
-for ((i = 0; i < 100; i++)); do
-    (($(count 'q=test&') > 10)) && break
+# The 4 VUs (2 on each agent) are under way, each past its setUpVU: an
+# agent slow to start (a busy machine) would not have run its tearDownVUs.
+for ((i = 0; i < 300; i++)); do
+    (($(count 'scope=setUpVU') == 4 && $(count 'q=test&') > 10)) && break
     sleep 0.1
 done
+(($(count 'scope=setUpVU') == 4 && $(count 'q=test&') > 10)) ||
+    fail "the 4 VUs did not make 10 test requests within 30 s"
 RUNNER=$(runner_pid)
 kill -TERM "$RUNNER"
 wait_loads

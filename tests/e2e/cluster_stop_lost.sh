@@ -27,10 +27,7 @@ step "-d 30s on 2 agents; at ~3 s a1's connection is destroyed and the runner ge
 LOADS_LIMIT=60 start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 4 -d 30s \
     --grace 1 --agents 2 --broker "$BROKER" --json "$TMP_ROOT/run.json" -q
 t0=$(now)
-for ((i = 0; i < 100; i++)); do
-    (($(access_log_lines) > 20)) && break
-    sleep 0.1
-done
+wait_access_log 21
 sleep 2
 RUNNER=$(runner_pid)
 sport=$(agent_sport "$A1")

@@ -76,6 +76,25 @@ cleaned_up "$TMP_ROOT/fails.sh"
 grep -q "FAIL: a deliberate failure: expected '2', got '1'" "$TMP_ROOT/inner.out" ||
     fail "the failure message is missing" "$(<"$TMP_ROOT/inner.out")"
 
+# limit_once_started CMD...: runs CMD under timeout, and once it has printed
+# its "inner" line (its nginx runs) and sleeps, makes timeout stop it as its
+# time limit would (TERM to the group, then KILL 5 s later): a fixed limit
+# of 2 s could come before nginx was up on a busy machine.  (A TERM while
+# the script forks its sleep is lost in the child, and the script then
+# waits for the sleep past the KILL: hence the wait for the sleep itself.)
+limit_once_started() {
+    local t i
+    timeout -k 5 60 "$@" &
+    t=$!
+    for ((i = 0; i < 300; i++)); do
+        grep -qs '^inner ' "$TMP_ROOT/inner.out" &&
+            pgrep -x sleep -P "$(pgrep -P "$t" | head -n 1)" >/dev/null && break
+        sleep 0.1
+    done
+    kill -TERM "$t"
+    wait "$t"
+}
+
 step "cleanup after a kill by the time limit"
 cat >"$TMP_ROOT/hangs.sh" <<INNER
 source "$REPO/tests/lib.sh"
@@ -83,7 +102,7 @@ start_nginx
 echo "inner \$NGINX_PID \$TMP_ROOT \$NGINX_URL"
 sleep 30
 INNER
-cleaned_up "$TMP_ROOT/hangs.sh" timeout -k 5 2
+cleaned_up "$TMP_ROOT/hangs.sh" limit_once_started
 
 step "tests/run: a filter that matches nothing fails"
 out=$TMP_ROOT/run.out

@@ -19,11 +19,11 @@ since() {
     awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
 }
 
-# wait_workers N: waits (10 s at most) until the loads-runner of start_loads
+# wait_workers N: waits (30 s at most) until the loads-runner of start_loads
 # runs N workers; sets RUNNER and WORKERS.
 wait_workers() {
     local i n
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
         RUNNER=$(runner_pid || true)
         if [[ -n $RUNNER ]]; then
             mapfile -t WORKERS < <(pgrep -P "$RUNNER" -x loads-runner || true)
@@ -68,6 +68,7 @@ for sig in INT TERM HUP QUIT; do
     step "SIG$sig 2 s into a 30 s run of 10 VUs: a graceful stop, status ${stopped_status[$sig]}"
     : >"$NGINX_LOG"
     rm -f stop.json
+    t_start=$(now)
     start_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -u 10 -w 2 -d 30s \
         --json stop.json
     wait_workers 2
@@ -76,12 +77,18 @@ for sig in INT TERM HUP QUIT; do
     kill -"$sig" "$RUNNER"
     wait_loads
     wall=$(since "$t0")
-    echo "  ended $wall s after SIG$sig"
+    total=$(since "$t_start")
+    echo "  ended $wall s after SIG$sig, $total s after the start"
     # Every run that ended succeeded, and yet the run was cut: not 0.
     expect_status "${stopped_status[$sig]}"
     expect_no_core
-    expect_num "$wall" "<" 3 "seconds from SIG$sig to the end (a run takes 0.1 s)"
-    expect_num "$(out_field Duration)" "<" 6 "Duration (stopped 2 s into the run)"
+    # A run takes 0.1 s: the stop waits for the runs in progress, not for
+    # the whole grace period (5 s).  (A sanitizer build on a busy machine
+    # has taken more than 3 s to end.)
+    expect_num "$wall" "<" 5 "seconds from SIG$sig to the end (a run takes 0.1 s, the grace is 5 s)"
+    # The run's own clock against this one's: it lasted no longer than
+    # loads-runner ran, far less than the 30 s planned.
+    expect_num "$(out_field Duration)" "<=" "$total" "Duration (stopped 2 s into the run)"
     expect_out_line "Errors: 0"
     expect_out_line "Failures: 0"
     hits=$(out_field Hits)
@@ -89,12 +96,14 @@ for sig in INT TERM HUP QUIT; do
     expect_out_line "Success: $hits"
     expect_access_log "$hits"
     # Stopped 2 s after the workers were seen running: "after" counts from
-    # the run's start, a little earlier (forking, 0.1 s polls).
+    # the run's start, a little earlier (forking, 0.1 s polls), and later
+    # than loads-runner was started (which a busy machine makes slow).
     line=$(grep -E "^Stopped by SIG$sig after [0-9.]+ s of 30 s\$" "$OUT") ||
         fail "stdout: no line 'Stopped by SIG$sig after T s of 30 s'"
     after=$(awk '{ print $5 }' <<<"$line")
     expect_num "$after" ">=" 2 "seconds before SIG$sig in '$line'"
-    expect_num "$after" "<" 4 "seconds before SIG$sig in '$line'"
+    expect_num "$after" "<=" "$(awk -v a="$t_start" -v b="$t0" 'BEGIN { printf "%.2f", b - a + 0.01 }')" \
+        "seconds before SIG$sig in '$line' (at most the time from the start to the signal)"
     expect_eq "$(jq -r .stopped.by stop.json)" "SIG$sig" ".stopped.by"
     expect_eq "$(jq -r .stopped.signal stop.json)" "$(kill -l "$sig")" ".stopped.signal"
     expect_eq "$(jq -r .stopped.planned_duration stop.json)" 30 ".stopped.planned_duration"
@@ -133,11 +142,11 @@ expect_status 0
 ! grep -q '^Stopped' "$OUT" || fail "stdout: a Stopped line in a run that was not stopped"
 expect_eq "$(jq -r .stopped plain.json)" null '.stopped'
 
-step "a 20 s sleep, --grace 1: one SIGINT cuts the runs at once, as Interrupted"
+step "a 20 s sleep, --grace 10: one SIGINT cuts the runs at once, as Interrupted"
 : >"$NGINX_LOG"
-start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 2 -w 2 -d 30s --grace 1
+start_loads sig_tests.TestSig.test_long --server-url "$NGINX_URL" -u 2 -w 2 -d 30s --grace 10
 wait_workers 2
-sleep 1
+wait_access_log 2 # both runs are under way: their request came before the sleep
 t0=$(now)
 kill -INT "$RUNNER"
 wait_loads
@@ -146,21 +155,24 @@ echo "  ended $wall s after SIGINT"
 expect_status 130 # stopped; the 2 runs cut are Interrupted
 expect_no_core
 # Sleeps that cannot end within the grace period are cut at once: at the
-# worker's next tick (0.1 s) after the supervisor's next look (0.1 s).
-expect_num "$wall" "<" 0.9 "seconds from SIGINT to the end (no wait for the grace period)"
-expect_out_line "Hits: 0"
+# worker's next tick (0.1 s) after the supervisor's next look (0.1 s), not
+# at the end of the grace period (10 s; a grace of 1 s was too short to
+# tell the two apart under a sanitizer on a busy machine).
+expect_num "$wall" "<" 5 "seconds from SIGINT to the end (no wait for the 10 s grace period)"
+expect_out_line "Hits: 2"
 expect_out_line "Success: 0"
 expect_out_line "Errors: 0"
 expect_out_line "Failures: 0"
 expect_out_line "Interrupted: 2 (cut by the end of the run, not errors)"
-expect_access_log 0
+expect_access_log 2
 expect_workers_gone
 
 step "two SIGINTs 0.3 s apart, default grace (5 s): the runs are killed at once"
 # Sleeps of 3 s: within the grace period, so the first SIGINT lets them be.
+: >"$NGINX_LOG"
 start_loads sig_tests.TestSig.test_within_grace --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
 wait_workers 2
-sleep 0.5
+wait_access_log 4 # the 4 runs are under way: their request came before the sleep
 t0=$(now)
 kill -INT "$RUNNER"
 sleep 0.3
@@ -168,39 +180,44 @@ kill -INT "$RUNNER"
 wait_loads
 wall=$(since "$t0")
 echo "  ended $wall s after the first SIGINT"
-expect_num "$wall" "<" 2.5 "seconds from the first SIGINT to the end (the grace is 5 s)"
+# Killed, not left to their sleeps (3 s): the Errors below say so; and the
+# end did not wait for the grace period (5 s) either.
+expect_num "$wall" "<" 5 "seconds from the first SIGINT to the end (the grace is 5 s)"
 expect_status 130 # stopped (and the 4 runs in progress were cut: Errors)
 expect_no_core
-expect_out_line "Hits: 0"
+expect_out_line "Hits: 4"
+expect_out_line "Success: 0"
 expect_out_line "Errors: 4"
+expect_access_log 4
 expect_workers_gone
 
 step "a signal and its echo are one stop: two SIGTERMs from one process 10 ms apart"
 # timeout(1) sends its signal to its child, then to its whole process group:
 # the runner gets it twice, microseconds apart (merged when the first is
 # still pending, else two).  That is one stop, not a user's second Ctrl-C:
-# the runs in progress (1 s asleep, then a request) end within the grace.
+# the runs in progress (a request, 1 s asleep, a request) end within the
+# grace.  The signals come once nginx has logged each run's first request.
 : >"$NGINX_LOG"
 start_loads sig_tests.TestSig.test_second --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
 wait_workers 2
-sleep 0.5
+wait_access_log 4
 kill -TERM "$RUNNER"
 sleep 0.01
 kill -TERM "$RUNNER"
 wait_loads
 expect_status 143
 expect_no_core
-expect_out_line "Hits: 4"
 expect_out_line "Success: 4"
+expect_out_line "Hits: 8"
 expect_out_line "Errors: 0"
-expect_access_log 4
+expect_access_log 8
 expect_workers_gone
 
-step "timeout(1)'s SIGTERM (a CI job's time limit) at 1.5 s: a graceful stop"
-# The runs in progress at the stop (the first ones, or the second ones)
-# end within the grace: at least 4 successes, no Errors.
+step "timeout(1)'s SIGTERM (a CI job's time limit) at 3 s: a graceful stop"
+# The runs in progress at the stop end within the grace: every run that
+# began ended with its two requests, no Errors, none cut.
 : >"$NGINX_LOG"
-LOADS_LIMIT=1.5 start_loads sig_tests.TestSig.test_second --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
+LOADS_LIMIT=3 start_loads sig_tests.TestSig.test_second --server-url "$NGINX_URL" -u 4 -w 2 -d 30s
 wait_loads
 expect_status 124 # timeout's own status for a child it stopped
 expect_no_core
@@ -208,8 +225,8 @@ expect_out_line "Errors: 0"
 ! grep -q '^Interrupted' "$OUT" || fail "stdout: runs were cut"
 success=$(out_field Success)
 expect_num "$success" ">=" 4 "successes"
-expect_out_line "Hits: $success"
-expect_access_log "$success"
+expect_out_line "Hits: $((2 * success))"
+expect_access_log "$((2 * success))"
 grep -q "^Stopped by SIGTERM" "$OUT" || fail "stdout: no 'Stopped by SIGTERM' line"
 
 step "SIGKILL to the supervisor: its workers die, the next run removes its segment"
@@ -220,16 +237,21 @@ seg=/dev/shm/loads-$RUNNER
 [[ -e $seg ]] || fail "loads-runner $RUNNER runs without its segment $seg"
 kill -KILL "$RUNNER"
 t0=$(now)
-wait_loads # timeout, its parent, ends with it
 # Any loads-runner starting now removes the segment (shm_clean_stale), so
-# look at once: another suite running loads-runner at the same time could.
-[[ -e $seg ]] || fail "the segment $seg of the killed supervisor is gone already"
-for ((i = 0; i < 20; i++)); do
+# look at once: another test running loads-runner at the same time could
+# (seen with two e2e files at a time); then it is not this run's doing.
+if [[ ! -e $seg ]]; then
+    others=$(pgrep -x loads-runner | grep -vxF -e "$RUNNER" "${WORKERS[@]/#/-e}" || true)
+    [[ -n $others ]] || fail "the segment $seg of the killed supervisor is gone already"
+    echo "  note: $seg is gone already; other loads-runners run here: $others"
+fi
+wait_loads # timeout, its parent, ends with it
+for ((i = 0; i < 100; i++)); do
     [[ -z $(live_workers "${WORKERS[@]}") ]] && break
     sleep 0.1
 done
 left=$(live_workers "${WORKERS[@]}")
-[[ -z $left ]] || fail "workers of the killed supervisor still running 2 s later:" \
+[[ -z $left ]] || fail "workers of the killed supervisor still running 10 s later:" \
     "$(ps -o pid,ppid,stat,etime,args -p "${left//$'\n'/,}" || true)"
 echo "  workers gone $(since "$t0") s after the SIGKILL"
 run_loads sig_tests.TestSig.test_browse --server-url "$NGINX_URL" -q

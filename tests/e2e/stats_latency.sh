@@ -73,14 +73,18 @@ sort -k2 -n "$LOG" | awk '{ print "  nginx:", $0 }' | uniq -c | tail -n 8
 
 step "nginx kept the known sleeps (the reference itself)"
 # nginx's timers and $request_time read its cached clock (1 ms): a sleep
-# may end, and be logged, up to 1 ms early.
+# may end, and be logged, up to 1 ms early.  Late it may be, on a busy
+# machine (a 20 ms sleep logged as 55 ms with both cores busy): what the
+# checks below need is that the levels stay apart, each one's slowest
+# below the next one's fastest.
+prev=/stats/fast
 for s in 0.02 0.08 0.25; do
     expect_num "$(ref "/stats/sleep/$s" 0)" ">=" "$(awk -v s="$s" 'BEGIN { print s * 1000 - 1 }')" \
         "nginx's fastest /stats/sleep/$s in ms"
-    expect_num "$(ref "/stats/sleep/$s" 100)" "<=" "$(awk -v s="$s" -v k="$SLACK_MS" 'BEGIN { print s * 1000 + k }')" \
-        "nginx's slowest /stats/sleep/$s in ms"
+    expect_num "$(ref "$prev" 100)" "<" "$(ref "/stats/sleep/$s" 0)" \
+        "nginx's slowest $prev against its fastest /stats/sleep/$s, in ms"
+    prev=/stats/sleep/$s
 done
-expect_num "$(ref /stats/fast 100)" "<=" 1 "nginx's slowest /stats/fast in ms"
 expect_eq "$(ref /stats/fast count)" 120 "/stats/fast requests in stats.log"
 expect_eq "$(ref /stats/sleep/0.02 count)" 60 "/stats/sleep/0.02 requests in stats.log"
 expect_eq "$(ref /stats/sleep/0.08 count)" 20 "/stats/sleep/0.08 requests in stats.log"
@@ -98,10 +102,12 @@ for i in "${!names[@]}"; do
     expect_near "${names[i]}" "$(to_ms "${BASH_REMATCH[i + 1]}")" "$(ref "" "${pcts[i]}")" 0.05
 done
 # The levels themselves, as the plan makes them: fast, fast, 80, 80, 250, 250
-# (a sleep may end 1 ms early, see above).
-expect_num "$(to_ms "${BASH_REMATCH[2]}")" "<" 15 "p50 (a fast request) in ms"
+# (a sleep may end 1 ms early, see above); each upper bound is the next
+# level's (nginx may be late on a busy machine, see above).
+expect_num "$(to_ms "${BASH_REMATCH[2]}")" "<" 19 "p50 (a fast request, not a 20 ms one) in ms"
 expect_num "$(to_ms "${BASH_REMATCH[3]}")" ">=" 79 "p90 (an 80 ms request) in ms"
-expect_num "$(to_ms "${BASH_REMATCH[4]}")" "<" 150 "p99 (an 80 ms request) in ms"
+expect_num "$(to_ms "${BASH_REMATCH[4]}")" "<" "$(ref /stats/sleep/0.25 0)" \
+    "p99 (an 80 ms request, not the 250 ms one) in ms"
 expect_num "$(to_ms "${BASH_REMATCH[5]}")" ">=" 249 "p99.9 (the 250 ms request) in ms"
 
 step "text: the average request time"

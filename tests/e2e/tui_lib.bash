@@ -4,7 +4,7 @@
 # (Named .bash so that tests/run, which runs tests/e2e/*.sh, leaves it alone.)
 #
 #     tui_start 100 30 env LANG=C.UTF-8 "$BUILD/loads-runner" TEST -d 4s ...
-#     tui_wait "Hits"                 # polls the screen, 10 s at most
+#     tui_wait "Hits"                 # polls the screen, 30 s at most
 #     tmux_ send-keys -t "$TUI_PANE" q
 #     tui_wait_end                    # sets TUI_STATUS
 #     tui_expect_summary              # status 0, Hits on screen = nginx's log
@@ -94,20 +94,21 @@ tui_history() {
     tmux_ capture-pane -p -J -S - -t "$TUI_PANE"
 }
 
-# tui_wait TEXT [SECONDS]: waits until the screen shows TEXT (10 s at most).
+# tui_wait TEXT [SECONDS]: waits until the screen shows TEXT (30 s at most:
+# a sanitizer build on a busy machine is slow to start and to draw).
 tui_wait() {
-    local i limit=$((${2:-10} * 10))
+    local i limit=$((${2:-30} * 10))
     for ((i = 0; i < limit; i++)); do
         tui_screen | grep -qF -- "$1" && return 0
         sleep 0.1
     done
-    fail "screen: expected '$1' within ${2:-10} s" "$(tui_screen)"
+    fail "screen: expected '$1' within ${2:-30} s" "$(tui_screen)"
 }
 
-# tui_wait_end [SECONDS]: waits until the pane's program ended (10 s at most);
+# tui_wait_end [SECONDS]: waits until the pane's program ended (30 s at most);
 # sets TUI_STATUS.
 tui_wait_end() {
-    local i limit=$((${1:-10} * 10))
+    local i limit=$((${1:-30} * 10))
     for ((i = 0; i < limit; i++)); do
         if ! tui_running; then
             TUI_STATUS=$(<"$TMP_ROOT/tui_status")
@@ -116,7 +117,7 @@ tui_wait_end() {
         fi
         sleep 0.1
     done
-    fail "the program in the pane did not end within ${1:-10} s" "$(tui_screen)"
+    fail "the program in the pane did not end within ${1:-30} s" "$(tui_screen)"
 }
 
 # tui_hits: the number on the summary's "Hits: N" line in the pane.

@@ -15,7 +15,7 @@ tui_start 100 30 bash -c '"$0" "$@" >"'"$out"'"' "$BUILD/loads-runner" "$test" -
     --server-url "$NGINX_URL"
 tui_wait "loads: 0:0"
 ! tui_screen | grep -qF "q stop" || fail "a dashboard with stdout to a file" "$(tui_screen)"
-tui_wait_end 10
+tui_wait_end
 expect_eq "$TUI_STATUS" 0 "exit status"
 lines=$(tui_history | grep -c '^loads: ')
 expect_eq "$lines" 2 "progress lines (one at 5 s, one at the end)"

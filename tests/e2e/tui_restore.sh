@@ -27,7 +27,7 @@ expect_sane_tty() {
 step "a worker crashes under the dashboard"
 run_then_stty tui_crash.TestTuiCrash.test_crash -u 2 -w 2 -d 3s
 tui_wait "Hits"
-tui_wait_end 15
+tui_wait_end
 expect_eq "$TUI_STATUS" 1 "exit status after a crash"
 expect_sane_tty
 history=$(tui_history)
@@ -54,6 +54,6 @@ runner=$(ps -e -o pid=,ppid=,comm= | awk -v top="$TUI_SHELL" '
     }')
 [[ -n $runner ]] || fail "no loads-runner under the pane's shell"
 kill -TERM $runner
-tui_wait_end 10
+tui_wait_end
 tui_expect_summary 143
 expect_sane_tty

@@ -17,7 +17,7 @@ start_big() {
     /usr/bin/python3 "$REPO/tests/e2e/modules/ws_big_server.py" "$@" >"$BIG_LOG" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 300; i++)); do
         [[ $(head -n 1 "$BIG_LOG") =~ listening\ on\ ([0-9]+) ]] && break
         alive "$pid" || break
         sleep 0.1
@@ -25,10 +25,11 @@ start_big() {
     BIG_URL=http://127.0.0.1:${BASH_REMATCH[1]:?ws_big_server.py did not start: $(cat "$BIG_LOG")}
 }
 
-# expect_closes CODE N: the server logged N closes with CODE (waiting 5 s at most).
+# expect_closes CODE N: the server logged N closes with CODE (waiting 20 s at
+# most: python on a busy machine).
 expect_closes() {
     local i
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 200; i++)); do
         [[ $(grep -c "^closed $1\$" "$BIG_LOG" || true) -ge $2 ]] && break
         sleep 0.1
     done
@@ -73,7 +74,7 @@ step "16 MiB + 1 in one frame from a raw server: an Error, no crash"
 cc -O1 -o ws_bad_server "$REPO/tests/e2e/modules/ws_bad_server.c" -lcrypto
 ./ws_bad_server >bad.out 2>&1 &
 PIDS+=("$!")
-for ((i = 0; i < 50; i++)); do
+for ((i = 0; i < 300; i++)); do
     [[ -s bad.out && $(<bad.out) =~ listening\ on\ ([0-9]+) ]] && break
     sleep 0.1
 done

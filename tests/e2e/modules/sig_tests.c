@@ -11,23 +11,29 @@ LOADS_TEST(TestSig, test_browse)
     loads_sleep(t, 0.1);
 }
 
-/* A run that outlasts any grace period the tests give: 20 s asleep. */
+/* A run that outlasts any grace period the tests give: 20 s asleep.  Its
+ * request first says to nginx's log that the run is under way. */
 LOADS_TEST(TestSig, test_long)
 {
+    loads_get(t, "/");
     loads_sleep(t, 20);
     loads_get(t, "/");
 }
 
-/* A run of 1 s asleep, then a request: within the default grace period. */
+/* A run of a request, 1 s asleep, then a request: within the default grace
+ * period (the first request says to nginx's log that the run is under way). */
 LOADS_TEST(TestSig, test_second)
 {
+    loads_get(t, "/");
     loads_sleep(t, 1);
     loads_get(t, "/");
 }
 
-/* A run that the default grace period (5 s) would let end: 3 s asleep. */
+/* A run that the default grace period (5 s) would let end: 3 s asleep
+ * (after a request that says to nginx's log that the run is under way). */
 LOADS_TEST(TestSig, test_within_grace)
 {
+    loads_get(t, "/");
     loads_sleep(t, 3);
     loads_get(t, "/");
 }
