@@ -27,11 +27,13 @@ run_loads "$test" --server-url "$NGINX_URL" -q
 expect_status 0
 
 # stalled_run ARGS...: loads-runner ARGS in the background, with nginx
-# stopped from 2.5 s to 3.5 s after its start.
+# stopped from 2 s to 3 s after the run's first request (by nginx's log, so
+# that a slow start-up cannot move the stall out of the run).
 stalled_run() {
     : >"$STAMPS"
     start_loads "$test" --server-url "$NGINX_URL" -d 6s -u 20 --json "$TMP_ROOT/run.json" -q "$@"
-    sleep 2.5
+    NGINX_LOG=$STAMPS wait_access_log 1
+    sleep 2
     kill -STOP "$NGINX_PID"
     sleep 1
     kill -CONT "$NGINX_PID"
