@@ -630,6 +630,11 @@ static void send_delta(struct agent *a, int final)
                                                                  : h->started_mono_us;
     add_seconds(a, &m.d, (uint64_t)((now_us - h->started_mono_us) / 1000000) + (final ? 1 : 0));
     m.d.cycle = __atomic_load_n(&h->cycle, __ATOMIC_RELAXED);
+    /* The runs of this agent's stripe due by a stop: known here only, once
+     * its supervisor has counted them (before the run is DONE). */
+    if (final && h->rate_stages && __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == SHM_RUN_DONE &&
+        h->due_runs != SHM_DUE_UNKNOWN)
+        m.d.due_plus1 = h->due_runs + 1;
     if (h->cycle_started_mono_us > h->started_mono_us)
         m.d.cycle_started = (double)(h->cycle_started_mono_us - h->started_mono_us) / 1e6;
     m.seq = a->seq + 1;

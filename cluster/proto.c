@@ -105,7 +105,11 @@ static void pack_delta(msgpack_packer *pk, const struct shm_delta *d)
     const uint64_t *c = (const uint64_t *)&d->c;
     size_t nc = sizeof(d->c) / sizeof(uint64_t);
 
-    msgpack_pack_map(pk, 16);
+    msgpack_pack_map(pk, 16 + (d->due_plus1 != 0));
+    if (d->due_plus1) {
+        pack_key(pk, "du");
+        msgpack_pack_uint64(pk, d->due_plus1 - 1);
+    }
     pack_key(pk, "c");
     msgpack_pack_array(pk, nc);
     for (size_t i = 0; i < nc; i++)
@@ -650,7 +654,7 @@ static int get_delta_metrics(struct dec *x, const msgpack_object *k, const msgpa
 static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d)
 {
     static const char *const keys[] = {"c", "l", "u", "m", "k", "s", "mo", "ed", "x",
-                                       "cy", "cs", "ck", "tr", "g", "ts", "to", "r"};
+                                       "cy", "cs", "ck", "tr", "g", "ts", "to", "r", "du"};
     uint32_t seen = 0;
 
     if (o->type != MSGPACK_OBJECT_MAP)
@@ -785,6 +789,12 @@ static int get_delta(struct dec *x, const msgpack_object *o, struct shm_delta *d
         } else if (key_is(k, "cs")) {
             if (get_double(x, v, 1e9, &d->cycle_started, "d.cs") < 0)
                 return -EPROTO;
+        } else if (key_is(k, "du")) {
+            uint64_t due = 0;
+
+            if (get_uint(x, v, UINT64_MAX - 1, &due, "d.du") < 0)
+                return -EPROTO;
+            d->due_plus1 = due + 1;
         } else if (get_delta_metrics(x, k, v, d) < 0) {
             return -EPROTO;
         }

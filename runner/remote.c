@@ -566,6 +566,23 @@ static void on_end(struct remote *r, const struct cl_msg *m)
         shm_store(&slot->c.users_active, 0);
     }
     pthread_mutex_unlock(&r->lock);
+    /* The runs due by an early stop: each agent counted its stripe's (its
+     * last delta's du); one that did not say (lost, or older) leaves the
+     * whole unknown. */
+    if (h->due_runs == SHM_DUE_UNKNOWN && r->nagents) {
+        uint64_t due = 0;
+        uint32_t i;
+
+        for (i = 0; i < r->nagents; i++) {
+            uint64_t d = shm_load(&shm_slot(&r->shm, i)->due_plus1);
+
+            if (!d)
+                break;
+            due += d - 1;
+        }
+        if (i == r->nagents)
+            h->due_runs = due;
+    }
     h->ended_mono_us = h->started_mono_us + (int64_t)(m->at * 1e6);
     __atomic_store_n(&h->state, SHM_RUN_DONE, __ATOMIC_RELEASE);
     r->ended = 1;

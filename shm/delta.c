@@ -340,6 +340,7 @@ int shm_delta_snapshot(struct shm_delta *d, const struct shm_slot *slot)
         o[i] = shm_load(&c[i]);
     d->msgs_other = shm_load(&slot->msgs_other);
     d->crashes = __atomic_load_n(&slot->crashes, __ATOMIC_RELAXED);
+    d->due_plus1 = shm_load(&slot->due_plus1);
     d->urls = calloc(nurls + 1, sizeof(*d->urls));
     d->msgs = calloc(nmsgs + 1, sizeof(*d->msgs));
     d->counters = calloc(ncnt + 1, sizeof(*d->counters));
@@ -466,4 +467,6 @@ void shm_delta_apply(struct shm_slot *slot, const struct shm_delta *d)
     shm_add(&slot->tests_other, d->tests_other);
     shm_add(&slot->msgs_other, d->msgs_other);
     __atomic_store_n(&slot->crashes, slot->crashes + d->crashes, __ATOMIC_RELAXED);
+    if (d->due_plus1) /* a value, not a difference */
+        shm_store(&slot->due_plus1, d->due_plus1);
 }

@@ -82,6 +82,8 @@ struct shm_delta {
     uint32_t crashes;          /* worker crashes, added */
     uint32_t cycle;            /* the cycle running now, 0-based */
     double cycle_started;      /* when it began, seconds since the run's start */
+    uint64_t due_plus1;        /* an agent's last delta of an open model: its runs
+                                  due by the stop, + 1 (du); 0: none (a value) */
 };
 
 /* Frees what d holds and empties it.  Safe on an empty delta. */

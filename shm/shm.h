@@ -27,7 +27,7 @@
 #include "shm/hist.h"
 
 #define SHM_MAGIC        0x314d485344414f4cull /* "LOADSHM1" little-endian */
-#define SHM_VERSION      7
+#define SHM_VERSION      8
 #define SHM_FILE_PREFIX  "loads-"              /* in /dev/shm: loads-<supervisor pid> */
 #define SHM_PREFIX       "/" SHM_FILE_PREFIX   /* the POSIX name */
 #define SHM_MAX_WORKERS  256
@@ -210,6 +210,9 @@ struct shm_slot {
                                  of the schedule that its workers have neither
                                  started nor dropped (a replacement worker goes
                                  on from there); 0 before the first */
+    uint64_t due_plus1;       /* a cluster runner's slot of an agent: the runs of
+                                 that agent's stripe due by the stop, + 1 (its
+                                 last delta's du); 0: not known */
     uint64_t recent_gen;      /* odd while recent is rewritten (shm/recent.h) */
     struct hist recent;       /* response times of the last SHM_RECENT seconds */
     /*

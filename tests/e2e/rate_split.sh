@@ -72,3 +72,27 @@ expect_access_log 100
 expect_out_line "Thresholds: 1 of 2 failed"
 expect_eq "$(jq -c '[.thresholds[] | .pass]' "$TMP_ROOT/s.json")" "[true,false]" "passes"
 expect_eq "$(jq '.agents | length' "$TMP_ROOT/s.json")" 3 "agents in the JSON"
+
+step "a stop on three agents: each counts the runs of its stripe due by it, they add up"
+# The runner cannot know which runs were due by its stop (each agent's
+# schedule began at its own time): each agent's last delta says (du).
+: >"$NGINX_LOG"
+start_loads "$test" --server-url "$NGINX_URL" --rate 200 -d 30s -u 2 --agents 3 --broker "$BROKER" \
+    --json "$TMP_ROOT/stop.json"
+wait_access_log 100
+runner=$(runner_pid) || fail "no loads-runner under timeout"
+kill -INT "$runner"
+wait_loads
+expect_status 130
+due=$(jq .rate.due "$TMP_ROOT/stop.json")
+started=$(jq .rate.started "$TMP_ROOT/stop.json")
+dropped=$(jq .rate.dropped "$TMP_ROOT/stop.json")
+after=$(jq .stopped.after "$TMP_ROOT/stop.json")
+echo "  stopped after $after s: $due due, $started started, $dropped dropped"
+[[ $due =~ ^[0-9]+$ ]] || fail "rate.due: expected a number, got '$due'"
+expect_eq "$((started + dropped))" "$due" "runs started + dropped"
+expect_access_log "$started"
+# The agents began their schedules after the runner's clock did.
+expect_num "$due" "<=" "$(awk -v a="$after" 'BEGIN { printf "%d", 200 * a + 3 }')" \
+    "runs due by the stop"
+expect_out_contains "$due due by the stop"

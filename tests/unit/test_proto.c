@@ -182,6 +182,36 @@ UNIT_TEST(proto_rate_survives)
     }
 }
 
+/*
+ * An agent's runs due by a stop (du) travel in its last delta, land in its
+ * slot as a value (not added up), and a watcher's snapshot carries them; a
+ * delta without du changes nothing.
+ */
+UNIT_TEST(proto_due_by_the_stop)
+{
+    struct cl_msg in = {.type = CL_STATS, .seq = 1}, out;
+    static struct shm_slot slot;
+    struct shm_delta snap;
+
+    snprintf(in.run, sizeof(in.run), "r");
+    in.d.due_plus1 = 1 + 4999999999ull; /* past 32 bits */
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.d.due_plus1, 5000000000ull);
+    shm_delta_apply(&slot, &out.d);
+    shm_delta_apply(&slot, &out.d);
+    CHECK_INT_EQ(slot.due_plus1, 5000000000ull);
+    cl_msg_free(&out);
+    in.d.due_plus1 = 0;
+    roundtrip(&in, &out);
+    CHECK_INT_EQ(out.d.due_plus1, 0);
+    shm_delta_apply(&slot, &out.d);
+    CHECK_INT_EQ(slot.due_plus1, 5000000000ull);
+    cl_msg_free(&out);
+    CHECK_INT_EQ(shm_delta_snapshot(&snap, &slot), 0);
+    CHECK_INT_EQ(snap.due_plus1, 5000000000ull);
+    shm_delta_free(&snap);
+}
+
 UNIT_TEST(proto_refuses_with_a_reason)
 {
     char err[256];
