@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# solo: it attaches without a pid, which needs exactly one run on the machine
 # loads-runner --attach: a read-only dashboard on a run started elsewhere (a
 # -q run in the background here).  It shows the run, then its final state
 # with "run finished", and after q the run's summary, the same as the run's
