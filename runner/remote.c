@@ -711,24 +711,7 @@ static int report(struct remote *r)
     if (h->planned_runs && st.c.runs >= h->planned_runs)
         r->shm.hdr->stop_cause = SHM_STOP_NONE;
     status = remote_status(o, h, &st, res, r->agents, r->nagents, r->lost_broker);
-    if (o->output == RUNNER_JSON) {
-        tui_summary_json_agents(stdout, h, &st, status, &checks, r->agents, r->nagents);
-    } else {
-        tui_summary_text(stdout, h, &st);
-        tui_summary_agents_text(stdout, r->agents, r->nagents);
-        tui_summary_thresholds_text(stdout, &checks);
-    }
-    if (o->json_file[0]) {
-        FILE *f = fopen(o->json_file, "w");
-
-        if (!f || (tui_summary_json_agents(f, h, &st, status, &checks, r->agents, r->nagents),
-                   fclose(f)) != 0) {
-            fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
-                    strerror(errno));
-            status = RUNNER_USAGE;
-        }
-    }
-    fflush(stdout);
+    status = runner_print_summary(o, h, &st, status, &checks, r->agents, r->nagents);
     shm_stats_free(&st);
     return status;
 }

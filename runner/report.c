@@ -69,22 +69,43 @@ int runner_report(const struct runner_opts *o, const struct shm *s, double elaps
     if (elapsed >= 0)
         st.elapsed = elapsed;
     status = runner_exit_status(o, h, &st, runner_thresholds(o, &st, res));
+    status = runner_print_summary(o, h, &st, status, &checks, NULL, 0);
+    shm_stats_free(&st);
+    return status;
+}
+
+/* The JSON document, with the agents' table of a cluster's run. */
+static void print_json(FILE *f, const struct shm_header *h, const struct shm_stats *st,
+                       int status, const struct tui_checks *checks,
+                       const struct tui_agent *agents, uint32_t nagents)
+{
+    if (agents)
+        tui_summary_json_agents(f, h, st, status, checks, agents, nagents);
+    else
+        tui_summary_json(f, h, st, status, checks);
+}
+
+int runner_print_summary(const struct runner_opts *o, const struct shm_header *h,
+                         const struct shm_stats *st, int status, const struct tui_checks *checks,
+                         const struct tui_agent *agents, uint32_t nagents)
+{
     if (o->output == RUNNER_JSON) {
-        tui_summary_json(stdout, h, &st, status, &checks);
+        print_json(stdout, h, st, status, checks, agents, nagents);
     } else {
-        tui_summary_text(stdout, h, &st);
-        tui_summary_thresholds_text(stdout, &checks);
+        tui_summary_text(stdout, h, st);
+        if (agents)
+            tui_summary_agents_text(stdout, agents, nagents);
+        tui_summary_thresholds_text(stdout, checks);
     }
     if (o->json_file[0]) {
         FILE *f = fopen(o->json_file, "w");
 
-        if (!f || (tui_summary_json(f, h, &st, status, &checks), fclose(f)) != 0) {
+        if (!f || (print_json(f, h, st, status, checks, agents, nagents), fclose(f)) != 0) {
             fprintf(stderr, "loads-runner: cannot write %s: %s\n", o->json_file,
                     strerror(errno));
             status = RUNNER_USAGE;
         }
     }
     fflush(stdout);
-    shm_stats_free(&st);
     return status;
 }

@@ -242,6 +242,19 @@ int runner_exit_status(const struct runner_opts *opts, const struct shm_header *
  */
 int runner_report(const struct runner_opts *opts, const struct shm *s, double elapsed);
 
+struct tui_checks;
+struct tui_agent;
+
+/*
+ * Prints a summary whose figures st, exit status and judged thresholds
+ * are known: stdout (text or JSON) and the --json file, with the agents'
+ * table when agents is not NULL (a cluster's run).  Returns status, or
+ * RUNNER_USAGE when the --json file could not be written.
+ */
+int runner_print_summary(const struct runner_opts *opts, const struct shm_header *h,
+                         const struct shm_stats *st, int status, const struct tui_checks *checks,
+                         const struct tui_agent *agents, uint32_t nagents);
+
 /* ---- the web view (webview.c) ---- */
 
 struct web;
